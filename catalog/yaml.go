@@ -292,9 +292,14 @@ func FormatNumber(f float64) string {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+	if f == 0 {
+		return "0" // JavaScript prints -0 as "0"
+	}
+	// JavaScript uses plain notation for 1e-6 <= |f| < 1e21 and otherwise
+	// an exponent without leading zeros ("1e-7", "1e+21").
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	return strings.Replace(s, "e+0", "e+", 1)
+	mant, exp, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+	return mant + "e" + exp[:1] + strings.TrimLeft(exp[1:], "0")
 }

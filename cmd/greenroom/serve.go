@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/web"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var s settings
+	s.register(fl, true)
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	a, err := setup(ctx, s, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
+	defer a.store.Close()
+
+	var ready atomic.Bool
+	srv := &http.Server{
+		Addr:              a.cfg.Addr,
+		Handler:           (&web.Server{Catalog: a.store, Ready: ready.Load}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
+	what := "config " + s.config
+	if a.cfg.Demo {
+		what = "the bundled demo catalog"
+	}
+	a.log.Info("greenroom listening", "url", "http://"+ln.Addr().String(), "catalog", what, "data", a.cfg.DataDir)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	// The first crawl runs while the server already answers; /readyz says when it is done.
+	go func() {
+		if err := a.engine.CrawlAll(ctx); err != nil {
+			a.log.Error("initial crawl", "error", err)
+		}
+		ready.Store(true)
+		if err := a.engine.Run(ctx); err != nil {
+			a.log.Error("refresh loop", "error", err)
+		}
+	}()
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+			return 1
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	return 0
+}

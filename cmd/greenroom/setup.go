@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/demo"
+	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/store"
+)
+
+// settings are the flags shared by serve and ingest. Each has an
+// environment variable; a flag given on the command line wins.
+type settings struct {
+	config             string
+	addr               string
+	dataDir            string
+	database           string
+	processingInterval string
+	orphanStrategy     string
+}
+
+func (s *settings) register(fl *flag.FlagSet, withAddr bool) {
+	fl.StringVar(&s.config, "config", env("GREENROOM_CONFIG", ""), "app-config.yaml to read (env GREENROOM_CONFIG); without it the bundled demo catalog is served")
+	if withAddr {
+		fl.StringVar(&s.addr, "addr", env("GREENROOM_ADDR", ""), "listen address (env GREENROOM_ADDR; default 127.0.0.1:7007, Backstage's backend port)")
+	}
+	fl.StringVar(&s.dataDir, "data-dir", env("GREENROOM_DATA_DIR", ""), "directory for the database and git checkouts (env GREENROOM_DATA_DIR; default ./data)")
+	fl.StringVar(&s.database, "database", env("GREENROOM_DATABASE", ""), "SQLite database file (env GREENROOM_DATABASE; default <data-dir>/catalog.db)")
+	fl.StringVar(&s.processingInterval, "processing-interval", env("GREENROOM_PROCESSING_INTERVAL", ""), "refresh interval such as 2m, or 0 to disable (env GREENROOM_PROCESSING_INTERVAL; config catalog.processingInterval)")
+	fl.StringVar(&s.orphanStrategy, "orphan-strategy", env("GREENROOM_ORPHAN_STRATEGY", ""), "delete or keep entities no longer emitted (env GREENROOM_ORPHAN_STRATEGY; config catalog.orphanStrategy)")
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// app is the wired catalog: config, store and ingestion engine.
+type app struct {
+	cfg    *Config
+	store  *store.Store
+	engine *ingest.Engine
+	log    *slog.Logger
+}
+
+func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var cfg *Config
+	if s.config != "" {
+		c, err := LoadConfig(s.config)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+		for _, w := range cfg.Warnings {
+			log.Warn(w)
+		}
+	} else {
+		cfg = &Config{Demo: true, OrphanStrategy: "delete", ProcessingInterval: 100 * time.Second}
+	}
+	if s.addr != "" {
+		cfg.Addr = s.addr
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:7007"
+	}
+	if s.dataDir != "" {
+		cfg.DataDir = s.dataDir
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if s.database != "" {
+		cfg.DatabaseFile = s.database
+	}
+	if cfg.DatabaseFile == "" {
+		cfg.DatabaseFile = filepath.Join(cfg.DataDir, "catalog.db")
+	}
+	if s.processingInterval != "" {
+		d, err := parseDuration(s.processingInterval)
+		if err != nil {
+			return nil, fmt.Errorf("--processing-interval: %w", err)
+		}
+		cfg.ProcessingInterval = d
+	}
+	if s.orphanStrategy != "" {
+		if s.orphanStrategy != "keep" && s.orphanStrategy != "delete" {
+			return nil, fmt.Errorf("--orphan-strategy must be keep or delete, got %q", s.orphanStrategy)
+		}
+		cfg.OrphanStrategy = s.orphanStrategy
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o755); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
+
+	var rules *catalog.Rules
+	if cfg.Demo {
+		root, err := writeDemo(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Locations = []catalog.LocationSpec{{Type: "file", Target: root}}
+		rules = catalog.AllowAll() // the demo carries its own groups and users
+	} else {
+		list := cfg.Rules
+		if !cfg.RulesSet {
+			list = []catalog.Rule{{Allow: []catalog.RuleKind{{Kind: "Component"}, {Kind: "API"}, {Kind: "Location"}}}}
+		}
+		r, err := catalog.NewRules(append(append([]catalog.Rule(nil), list...), cfg.LocationRules...))
+		if err != nil {
+			return nil, err
+		}
+		rules = r
+	}
+
+	st, err := store.OpenSQLite(ctx, cfg.DatabaseFile)
+	if err != nil {
+		return nil, err
+	}
+	st.OrphanStrategy = cfg.OrphanStrategy
+	reader := &ingest.Reader{
+		Fetcher: ingest.HTTPFetcher{Client: &http.Client{Timeout: 30 * time.Second}},
+		GitDir:  filepath.Join(cfg.DataDir, "git"),
+	}
+	eng := &ingest.Engine{
+		Store:    st,
+		Crawler:  &ingest.Crawler{Reader: reader, Rules: rules},
+		Interval: cfg.ProcessingInterval,
+		Log:      log,
+	}
+	if err := eng.SyncConfigLocations(ctx, cfg.Locations); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, store: st, engine: eng, log: log}, nil
+}
+
+// writeDemo copies the embedded demo catalog into the data directory, so
+// it is read like any file location (and can be edited to try the watcher).
+func writeDemo(dataDir string) (string, error) {
+	dir := filepath.Join(dataDir, "demo")
+	err := fs.WalkDir(demo.FS, "catalog", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dir, filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := demo.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if old, err := os.ReadFile(target); err == nil && string(old) == string(data) {
+			return nil // unchanged: keep the file's mtime quiet for the watcher
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		return "", fmt.Errorf("write demo catalog: %w", err)
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(demo.RootFile)))
+	if err != nil {
+		return "", err
+	}
+	return abs, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+var _ = strings.TrimSpace
