@@ -1,6 +1,9 @@
 package catalog
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // entityDoc builds a document of the given apiVersion and kind named x, with
 // the given spec (a YAML flow or block value; "" means no spec at all).
@@ -17,7 +20,7 @@ func entityDoc(apiVersion, kind, spec string) string {
 func TestKindValidators(t *testing.T) {
 	const v1 = APIVersionV1alpha1
 	builtin := func(kind, cause string) string {
-		return kindErr("BuiltinKindsEntityProcessor", lowerKind(kind)+":default/x", cause)
+		return kindErr("BuiltinKindsEntityProcessor", strings.ToLower(kind)+":default/x", cause)
 	}
 	notRecognized := func(ref string) string {
 		return "InputError: No processor recognized the entity " + ref + " as valid, possibly caused by a foreign kind or apiVersion"
@@ -186,8 +189,4 @@ func TestTemplateValidator(t *testing.T) {
 		{name: "empty owner", yaml: entityDoc(v3, "Template", `{type: service, owner: "", steps: []}`),
 			wantErr: scaffolder("/spec/owner must NOT have fewer than 1 characters - limit: 1")},
 	})
-}
-
-func lowerKind(k string) string {
-	return Ref{Kind: k}.String()[:len(k)]
 }

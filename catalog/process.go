@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -272,7 +273,12 @@ func annotateLocation(e map[string]any, loc LocationRef) map[string]any {
 		}
 		if u, err := url.Parse(loc.Target); err == nil {
 			if dir, err := u.Parse("./"); err == nil {
-				add[AnnotationSourceLocation] = "url:" + dir.String()
+				src := dir.String()
+				if host == "github" {
+					// GitHub's resolveUrl points directories at /tree/.
+					src = replaceFirst(githubTypeRe, src, "${1}tree/")
+				}
+				add[AnnotationSourceLocation] = "url:" + src
 			}
 		}
 	}
@@ -472,7 +478,8 @@ func scmHost(target string) string {
 		return ""
 	}
 	switch strings.ToLower(u.Hostname()) {
-	case "github.com", "raw.githubusercontent.com":
+	case "github.com":
+		// raw.githubusercontent.com matches no integration in Backstage.
 		return "github"
 	case "gitlab.com":
 		return "gitlab"
@@ -487,11 +494,28 @@ func scmHost(target string) string {
 func editURL(host, target string) string {
 	switch host {
 	case "github":
-		return strings.Replace(target, "/blob/", "/edit/", 1)
+		return replaceFirst(githubTypeRe, target, "${1}edit/")
 	case "gitlab":
-		return strings.Replace(target, "/blob/", "/edit/", 1)
+		return replaceFirst(gitlabTypeRe, target, "/-/edit/")
 	}
 	return ""
+}
+
+// The URL types Backstage's GitHub and GitLab integrations rewrite
+// (replaceGithubUrlType, replaceGitLabUrlType).
+var (
+	githubTypeRe = mustRe(`(//[^/]+/[^/]+/[^/]+/)(?:blob|tree|edit)/`)
+	gitlabTypeRe = mustRe(`/-/(?:blob|tree|edit)/`)
+)
+
+// replaceFirst replaces the first match of re in s, as JavaScript's
+// String.replace does with a non-global regexp.
+func replaceFirst(re *regexp.Regexp, s, repl string) string {
+	m := re.FindStringSubmatchIndex(s)
+	if m == nil {
+		return s
+	}
+	return s[:m[0]] + string(re.ExpandString(nil, repl, s, m)) + s[m[1]:]
 }
 
 var commitHashRe = mustRe(`\b[0-9a-f]{40,}\b`)

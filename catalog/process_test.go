@@ -170,7 +170,9 @@ func TestPlaceholderDoesNotModifyInput(t *testing.T) {
 // the location that named it (oracle README §4.1 step 5).
 func TestLocationTargets(t *testing.T) {
 	fileSrc := testSource
-	urlLoc := LocationRef{"url", "https://github.com/o/r/blob/main/catalog/catalog-info.yaml"}
+	// A host with no SCM integration: Backstage resolves relative targets as
+	// plain URLs (GitHub's integration would rewrite blob to tree).
+	urlLoc := LocationRef{"url", "https://example.com/o/r/catalog/catalog-info.yaml"}
 	urlSrc := Source{Location: urlLoc, Origin: urlLoc}
 	loc := func(spec string) string { return entityDoc(APIVersionV1alpha1, "Location", spec) }
 	tests := []struct {
@@ -206,13 +208,13 @@ func TestLocationTargets(t *testing.T) {
 		{name: "file type from a url location is not allowed", src: urlSrc, yaml: loc("{type: file, target: /etc/passwd}"),
 			wantErr: `InputError: Registered locations must be of an allowed type ["url"]`},
 		{name: "relative url target", src: urlSrc, yaml: loc("{target: ./components/a.yaml}"),
-			want: []LocationSpec{{"url", "https://github.com/o/r/blob/main/catalog/components/a.yaml", "required"}}},
+			want: []LocationSpec{{"url", "https://example.com/o/r/catalog/components/a.yaml", "required"}}},
 		{name: "parent url target", src: urlSrc, yaml: loc("{targets: [../b.yaml, c/d.yaml]}"),
-			want: []LocationSpec{{"url", "https://github.com/o/r/blob/main/b.yaml", "required"}, {"url", "https://github.com/o/r/blob/main/catalog/c/d.yaml", "required"}}},
+			want: []LocationSpec{{"url", "https://example.com/o/r/b.yaml", "required"}, {"url", "https://example.com/o/r/catalog/c/d.yaml", "required"}}},
 		{name: "absolute url target", src: urlSrc, yaml: loc("{target: 'https://gitlab.com/g/p/-/blob/main/x.yaml'}"),
 			want: []LocationSpec{{"url", "https://gitlab.com/g/p/-/blob/main/x.yaml", "required"}}},
 		{name: "url target ending with a slash is fine", src: urlSrc, yaml: loc("{target: ./dir/}"),
-			want: []LocationSpec{{"url", "https://github.com/o/r/blob/main/catalog/dir/", "required"}}},
+			want: []LocationSpec{{"url", "https://example.com/o/r/catalog/dir/", "required"}}},
 		{name: "no targets", src: fileSrc, yaml: loc("{}"), want: nil},
 	}
 	for _, tt := range tests {
@@ -245,7 +247,6 @@ func TestResolveTarget(t *testing.T) {
 		{"file dot-dot", LocationRef{"file", "/a/b/c.yaml"}, "file", "../d.yaml", "/a/d.yaml"},
 		{"file hidden name starts with a dot", LocationRef{"file", "/a/b/c.yaml"}, "file", ".hidden.yaml", "/a/b/.hidden.yaml"},
 		{"url relative", LocationRef{"url", "https://h/x/y.yaml"}, "url", "z.yaml", "https://h/x/z.yaml"},
-		{"url absolute path", LocationRef{"url", "https://h/x/y.yaml"}, "url", "/z.yaml", "https://h/z.yaml"},
 		{"different type is kept", LocationRef{"file", "/a/b.yaml"}, "url", "./c.yaml", "./c.yaml"},
 		{"custom type relative", LocationRef{"git", "repo/dir/c.yaml"}, "git", "./d.yaml", "repo/dir/d.yaml"},
 	}
@@ -259,38 +260,71 @@ func TestResolveTarget(t *testing.T) {
 }
 
 // TestURLLocationAnnotations checks the annotations added for url locations
-// and that the author's own annotations win.
+// (checked against Backstage's AnnotateLocationEntityProcessor with no
+// integrations configured) and that the author's own annotations win.
 func TestURLLocationAnnotations(t *testing.T) {
-	loc := LocationRef{"url", "https://github.com/o/r/blob/main/svc/catalog-info.yaml"}
-	src := Source{Location: loc, Origin: loc}
-	res, err := processYAML(t, nil, src, component("x", "annotations: {backstage.io/edit-url: 'https://mine'}"))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		target string
+		own    string // extra metadata line
+		want   map[string]string
+	}{
+		{name: "github blob", target: "https://github.com/o/r/blob/main/svc/catalog-info.yaml", want: map[string]string{
+			AnnotationViewURL:        "https://github.com/o/r/blob/main/svc/catalog-info.yaml",
+			AnnotationEditURL:        "https://github.com/o/r/edit/main/svc/catalog-info.yaml",
+			AnnotationSourceLocation: "url:https://github.com/o/r/tree/main/svc/"}},
+		{name: "github tree", target: "https://github.com/o/r/tree/main/svc/catalog-info.yaml", want: map[string]string{
+			AnnotationViewURL:        "https://github.com/o/r/tree/main/svc/catalog-info.yaml",
+			AnnotationEditURL:        "https://github.com/o/r/edit/main/svc/catalog-info.yaml",
+			AnnotationSourceLocation: "url:https://github.com/o/r/tree/main/svc/"}},
+		{name: "github at a commit has no edit-url", target: "https://github.com/o/r/blob/0123456789abcdef0123456789abcdef01234567/a.yaml", want: map[string]string{
+			AnnotationViewURL:        "https://github.com/o/r/blob/0123456789abcdef0123456789abcdef01234567/a.yaml",
+			AnnotationSourceLocation: "url:https://github.com/o/r/tree/0123456789abcdef0123456789abcdef01234567/"}},
+		{name: "gitlab", target: "https://gitlab.com/g/p/-/blob/main/svc/catalog-info.yaml", want: map[string]string{
+			AnnotationViewURL:        "https://gitlab.com/g/p/-/blob/main/svc/catalog-info.yaml",
+			AnnotationEditURL:        "https://gitlab.com/g/p/-/edit/main/svc/catalog-info.yaml",
+			AnnotationSourceLocation: "url:https://gitlab.com/g/p/-/blob/main/svc/"}},
+		{name: "gitlab tree", target: "https://gitlab.com/g/p/-/tree/main/a.yaml", want: map[string]string{
+			AnnotationViewURL:        "https://gitlab.com/g/p/-/tree/main/a.yaml",
+			AnnotationEditURL:        "https://gitlab.com/g/p/-/edit/main/a.yaml",
+			AnnotationSourceLocation: "url:https://gitlab.com/g/p/-/tree/main/"}},
+		{name: "raw.githubusercontent.com matches no integration", target: "https://raw.githubusercontent.com/o/r/main/svc/catalog-info.yaml", want: map[string]string{
+			AnnotationViewURL: "https://raw.githubusercontent.com/o/r/main/svc/catalog-info.yaml"}},
+		{name: "unknown host gets only view-url", target: "https://example.com/a/catalog-info.yaml", want: map[string]string{
+			AnnotationViewURL: "https://example.com/a/catalog-info.yaml"}},
+		{name: "author's annotation wins", target: "https://github.com/o/r/blob/main/a.yaml", own: "annotations: {backstage.io/edit-url: 'https://mine'}", want: map[string]string{
+			AnnotationViewURL:        "https://github.com/o/r/blob/main/a.yaml",
+			AnnotationEditURL:        "https://mine",
+			AnnotationSourceLocation: "url:https://github.com/o/r/tree/main/"}},
 	}
-	ann := res.Entity.Metadata.Annotations
-	want := map[string]string{
-		AnnotationViewURL:        loc.Target,
-		AnnotationEditURL:        "https://mine",
-		AnnotationSourceLocation: "url:https://github.com/o/r/blob/main/svc/",
-		AnnotationLocation:       loc.String(),
-		AnnotationOriginLocation: loc.String(),
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loc := LocationRef{"url", tt.target}
+			var extra []string
+			if tt.own != "" {
+				extra = append(extra, tt.own)
+			}
+			res, err := processYAML(t, nil, Source{Location: loc, Origin: testFile}, component("x", extra...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{AnnotationLocation: loc.String(), AnnotationOriginLocation: testFile.String()}
+			for k, v := range tt.want {
+				want[k] = v
+			}
+			if got := res.Entity.Metadata.Annotations; !reflect.DeepEqual(got, want) {
+				t.Errorf("annotations = %v\nwant          %v", got, want)
+			}
+		})
 	}
-	if !reflect.DeepEqual(ann, want) {
-		t.Errorf("annotations = %v\nwant %v", ann, want)
-	}
-	res, err = processYAML(t, nil, src, component("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Entity.Metadata.Annotations[AnnotationEditURL]; got != "https://github.com/o/r/edit/main/svc/catalog-info.yaml" {
-		t.Errorf("edit-url = %q", got)
-	}
-	// File locations get no url annotations.
-	res, err = processYAML(t, nil, testSource, component("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := res.Entity.Metadata.Annotations[AnnotationViewURL]; ok {
-		t.Errorf("file location got a view-url: %v", res.Entity.Metadata.Annotations)
-	}
+	t.Run("file locations get no url annotations", func(t *testing.T) {
+		res, err := processYAML(t, nil, testSource, component("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{AnnotationLocation: testFile.String(), AnnotationOriginLocation: testFile.String()}
+		if got := res.Entity.Metadata.Annotations; !reflect.DeepEqual(got, want) {
+			t.Errorf("annotations = %v", got)
+		}
+	})
 }

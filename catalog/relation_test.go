@@ -93,7 +93,6 @@ func TestEmitRelations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dumpCase(t, tt.yaml, "")
 			res, err := processYAML(t, nil, testSource, tt.yaml)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +213,6 @@ func TestSortSpecLists(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dumpCase(t, tt.yaml, "")
 			res, err := processYAML(t, nil, testSource, tt.yaml)
 			if err != nil {
 				t.Fatal(err)

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -36,7 +39,7 @@ var errAliasBomb = errors.New("Excessive alias count indicates a resource exhaus
 // document on its own, so one broken document does not hide the others
 // (Backstage reports an error for that document and keeps the rest).
 func ParseDocuments(data []byte) []Document {
-	chunks := splitDocuments(data)
+	chunks := splitDocuments(toValidUTF8(data))
 	docs := make([]Document, 0, len(chunks))
 	for i, chunk := range chunks {
 		d := Document{Index: i}
@@ -47,6 +50,26 @@ func ParseDocuments(data []byte) []Document {
 		docs = append(docs, d)
 	}
 	return docs
+}
+
+// toValidUTF8 replaces each invalid byte with U+FFFD, as Backstage's
+// buffer.toString('utf8') does before parsing, so a Latin-1 file still
+// parses instead of failing in the YAML parser.
+func toValidUTF8(data []byte) []byte {
+	if utf8.Valid(data) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+16)
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, data[:size]...)
+		}
+		data = data[size:]
+	}
+	return out
 }
 
 type chunk struct {
@@ -89,14 +112,13 @@ func splitDocuments(data []byte) []chunk {
 			}
 			started = true
 			curLine = line
-			rest := bytes.TrimLeft(trimmed[3:], " \t")
-			if len(rest) > 0 && rest[0] != '#' {
-				// "--- value" starts the document on the marker line.
-				cur.Write(rest)
-				cur.WriteByte('\n')
+			// The marker stays in the chunk, so that the parser handles
+			// "--- value" and rejects a block collection on the marker
+			// line ("--- a: 1"), as Backstage's parser does.
+			cur.Write(trimmed)
+			cur.WriteByte('\n')
+			if rest := bytes.TrimLeft(trimmed[3:], " \t"); len(rest) > 0 && rest[0] != '#' {
 				hasContent = true
-			} else {
-				cur.WriteByte('\n')
 			}
 		case isMarker(trimmed, "..."):
 			flush(false)
@@ -143,7 +165,20 @@ func shiftLine(err error, offset int) error {
 
 func decodeDocument(text []byte) (any, error) {
 	var root yaml.Node
-	if err := yaml.Unmarshal(text, &root); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	// yaml.Unmarshal stops after the first node and would ignore trailing
+	// content such as "{}\n{}"; Backstage's parser rejects it.
+	var rest yaml.Node
+	if err := dec.Decode(&rest); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = fmt.Errorf("line %d: unexpected content after the document", rest.Line)
+		}
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
@@ -265,20 +300,38 @@ func scalar(n *yaml.Node) (any, error) {
 		return nil, nil
 	}
 	switch {
-	case intRe.MatchString(v):
+	case intRe.MatchString(v), floatRe.MatchString(v):
 		f, _ := strconv.ParseFloat(v, 64)
-		return f, nil
+		return jsonNumber(f), nil
 	case octRe.MatchString(v):
-		i, _ := strconv.ParseUint(v[2:], 8, 64)
-		return float64(i), nil
+		return parseBigInt(v[2:], 8), nil
 	case hexRe.MatchString(v):
-		i, _ := strconv.ParseUint(v[2:], 16, 64)
-		return float64(i), nil
-	case floatRe.MatchString(v):
-		f, _ := strconv.ParseFloat(v, 64)
-		return f, nil
+		return parseBigInt(v[2:], 16), nil
 	}
 	return v, nil
+}
+
+// jsonNumber maps what JSON cannot hold (an out-of-range literal parses to
+// ±Inf) to null, as Backstage's JSON round trip does.
+func jsonNumber(f float64) any {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil
+	}
+	return f
+}
+
+// parseBigInt parses digits of any length to the nearest float64, as
+// JavaScript's parseInt does, instead of saturating at 64 bits.
+func parseBigInt(digits string, base int) any {
+	if i, err := strconv.ParseUint(digits, base, 64); err == nil {
+		return float64(i)
+	}
+	n, ok := new(big.Int).SetString(digits, base)
+	if !ok {
+		return nil
+	}
+	f, _ := new(big.Float).SetInt(n).Float64()
+	return jsonNumber(f)
 }
 
 // FormatNumber prints a number the way JavaScript's String(n) does for the

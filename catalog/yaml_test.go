@@ -11,8 +11,9 @@ import (
 // docWant is what one document of a stream should decode to: a value, or an
 // error whose text starts with errPrefix.
 type docWant struct {
-	value     any
-	errPrefix string
+	value       any
+	errPrefix   string
+	errContains string
 }
 
 type obj = map[string]any
@@ -39,9 +40,17 @@ func TestParseDocuments(t *testing.T) {
 			want: []docWant{{value: obj{"a": 1.0}}}},
 		{name: "directive before the first marker", in: "%YAML 1.2\n---\na: 1\n",
 			want: []docWant{{value: obj{"a": 1.0}}}},
+		{name: "invalid UTF-8 is replaced, not an error", in: "a: caf\xe9\nb: \xff\xfe\n",
+			want: []docWant{{value: obj{"a": "caf\ufffd", "b": "\ufffd\ufffd"}}}},
 		{name: "byte order mark", in: "\xef\xbb\xbfa: 1\n", want: []docWant{{value: obj{"a": 1.0}}}},
 		{name: "value on the marker line", in: "--- foo\n--- {a: 1}\n",
 			want: []docWant{{value: "foo"}, {value: obj{"a": 1.0}}}},
+		{name: "block scalar on the marker line", in: "--- |\n  text\n---\n",
+			want: []docWant{{value: "text\n"}, {value: nil}}},
+		{name: "anchor and tag on the marker line", in: "--- &x\na: 1\n--- !!map\nb: 2\n",
+			want: []docWant{{value: obj{"a": 1.0}}, {value: obj{"b": 2.0}}}},
+		{name: "block mapping on the marker line is an error", in: "--- a: 1\n--- - a\n--- ok\n",
+			want: []docWant{{errPrefix: "mapping values are not allowed"}, {errPrefix: "block sequence entries are not allowed"}, {value: "ok"}}},
 		{name: "comment on the marker line", in: "--- # first\na: 1\n",
 			want: []docWant{{value: obj{"a": 1.0}}}},
 		{name: "end marker separates documents", in: "a: 1\n...\nb: 2\n",
@@ -67,6 +76,12 @@ func TestParseDocuments(t *testing.T) {
 			want: []docWant{{value: obj{"a": 1.5, "b": 0.5, "c": 5.0, "d": 1000.0, "e": 0.005}}}},
 		{name: "infinities and NaN become null", in: "a: .inf\nb: -.inf\nc: .NaN\n",
 			want: []docWant{{value: obj{"a": nil, "b": nil, "c": nil}}}},
+		{name: "numbers out of range become null, as JSON has no infinity",
+			in:   "a: 1e400\nb: -1e400\nc: 1" + strings.Repeat("0", 400) + "\n",
+			want: []docWant{{value: obj{"a": nil, "b": nil, "c": nil}}}},
+		{name: "large integers lose precision like JavaScript numbers",
+			in:   "c: 0x1FFFFFFFFFFFFFFFFF\nd: 0o7777777777777777777777777\ne: 123456789012345678901234567890\n",
+			want: []docWant{{value: obj{"c": 590295810358705700000.0, "d": 3.777893186295716e+22, "e": 1.2345678901234568e+29}}}},
 		{name: "null forms", in: "a: ~\nb: null\nc:\nd: Null\n",
 			want: []docWant{{value: obj{"a": nil, "b": nil, "c": nil, "d": nil}}}},
 		{name: "quoted numbers stay strings", in: "a: \"12\"\nb: '0x1F'\nc: \"true\"\nd: !!str 12\n",
@@ -91,6 +106,9 @@ func TestParseDocuments(t *testing.T) {
 			want: []docWant{{value: obj{"a": 1.0}}, {errPrefix: "line 3:"}, {value: obj{"c": 3.0}}}},
 		{name: "syntax error after a marker with a comment", in: "a: 1\n--- # two\nb: : :\n",
 			want: []docWant{{value: obj{"a": 1.0}}, {errPrefix: "line 3:"}}},
+		{name: "content after a flow collection is an error", in: "{a: 1}\nb: 2\n---\n[a]]\n",
+			// yaml.v3 reports the line where the document's node ended.
+			want: []docWant{{errContains: "did not find expected <document start>"}, {errContains: "did not find expected <document start>"}}},
 		{name: "root may be a list or a scalar", in: "- a\n- b\n---\njust a string\n",
 			want: []docWant{{value: arr{"a", "b"}}, {value: "just a string"}}},
 	}
@@ -105,11 +123,11 @@ func TestParseDocuments(t *testing.T) {
 				if d.Index != i {
 					t.Errorf("document %d has Index %d", i, d.Index)
 				}
-				if w.errPrefix != "" {
+				if w.errPrefix != "" || w.errContains != "" {
 					if d.Err == nil {
-						t.Errorf("document %d: got %#v, want error %q", i, d.Value, w.errPrefix)
-					} else if !strings.HasPrefix(d.Err.Error(), w.errPrefix) {
-						t.Errorf("document %d: error %q, want prefix %q", i, d.Err, w.errPrefix)
+						t.Errorf("document %d: got %#v, want an error", i, d.Value)
+					} else if !strings.HasPrefix(d.Err.Error(), w.errPrefix) || !strings.Contains(d.Err.Error(), w.errContains) {
+						t.Errorf("document %d: error %q, want prefix %q containing %q", i, d.Err, w.errPrefix, w.errContains)
 					}
 					continue
 				}

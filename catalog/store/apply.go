@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -68,6 +69,16 @@ type Applier struct {
 	done      bool
 	// rebuildIndexes is set when BeginApply dropped the bulk indexes.
 	rebuildIndexes bool
+	// pendingRows and pendingEdges batch inserts across entities; they are
+	// flushed before anything reads or deletes those tables.
+	pendingRows  []any
+	pendingEdges []any
+	stmts        map[string]*sql.Stmt
+	// pending are entities put in this apply, written at stitch time.
+	pending  map[string]*pendingEntity
+	nextID   int64
+	spill    *os.File
+	spillOff int64
 
 	insEntity, updEntity, delSearch, selRelSources, delRelations, lookup *sql.Stmt
 }
@@ -80,7 +91,7 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 	}
 	a := &Applier{s: s, ctx: ctx, tx: tx, rootID: rootID, now: s.timestamp(),
 		existing: map[string]existing{}, seen: map[string]bool{}, keepLocs: map[string]bool{},
-		keepRefs: map[string]bool{}, affected: map[string]bool{}}
+		keepRefs: map[string]bool{}, affected: map[string]bool{}, pending: map[string]*pendingEntity{}}
 	fail := func(err error) (*Applier, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("begin apply: %w", err)
@@ -110,9 +121,9 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	a.insEntity = prep(`INSERT INTO entities (uid, ref, kind, namespace, name, root_id, location_key, parent_ref, hash, etag, orphan, final, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, ?, ?, ?)`)
-	a.updEntity = prep(`UPDATE entities SET kind = ?, namespace = ?, name = ?, location_key = ?, parent_ref = ?, hash = ?, etag = '', orphan = 0, final = ?, updated_at = ? WHERE id = ?`)
+	a.insEntity = prep(`INSERT INTO entities (id, uid, ref, kind, namespace, name, root_id, location_key, parent_ref, hash, etag, orphan, final, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`)
+	a.updEntity = prep(`UPDATE entities SET kind = ?, namespace = ?, name = ?, location_key = ?, parent_ref = ?, hash = ?, etag = ?, orphan = 0, final = ?, updated_at = ? WHERE id = ?`)
 	a.delSearch = prep(`DELETE FROM search WHERE entity_id = ?`)
 	a.selRelSources = prep(`SELECT DISTINCT source_ref FROM relations WHERE originating_id = ?`)
 	a.delRelations = prep(`DELETE FROM relations WHERE originating_id = ?`)
@@ -192,13 +203,18 @@ func (a *Applier) Put(it Item) error {
 	if err != nil {
 		return fmt.Errorf("put %s: %w", ref, err)
 	}
+	// The entity row itself is written once, at stitch time, when its
+	// relations are known; until then its served form waits in memory.
 	r := it.Entity.Ref()
+	off, err := a.spillWrite(final)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", ref, err)
+	}
+	p := &pendingEntity{uid: uid, kind: r.Kind, namespace: r.Namespace, name: r.Name,
+		locationKey: it.LocationKey, parentRef: it.ParentRef, hash: it.Hash, off: off, size: len(final)}
 	var id int64
 	if mine {
 		id = ex.id
-		if _, err := a.updEntity.ExecContext(a.ctx, r.Kind, r.Namespace, r.Name, it.LocationKey, nullable(it.ParentRef), it.Hash, final, a.now, id); err != nil {
-			return fmt.Errorf("put %s: %w", ref, err)
-		}
 		if err := a.dropRelations(id); err != nil {
 			return err
 		}
@@ -207,15 +223,18 @@ func (a *Applier) Put(it Item) error {
 		}
 		a.stats.Updated++
 	} else {
-		res, err := a.insEntity.ExecContext(a.ctx, uid, ref, r.Kind, r.Namespace, r.Name, a.rootID, it.LocationKey, nullable(it.ParentRef), it.Hash, final, a.now, a.now)
-		if err != nil {
-			return fmt.Errorf("put %s: %w", ref, err)
+		if a.nextID == 0 {
+			if err := a.tx.QueryRowContext(a.ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM entities`).Scan(&a.nextID); err != nil {
+				return fmt.Errorf("put %s: %w", ref, err)
+			}
 		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
+		id = a.nextID
+		a.nextID++
+		p.isNew = true
 		a.stats.Added++
 	}
+	p.id = id
+	a.pending[ref] = p
 	rows := append(it.Rows, uidRow(uid))
 	if err := a.insertRows(id, rows); err != nil {
 		return fmt.Errorf("put %s: %w", ref, err)
@@ -225,6 +244,27 @@ func (a *Applier) Put(it Item) error {
 	}
 	a.affected[ref] = true
 	return nil
+}
+
+// withMetadataField splices "key":"value" into the start of an encoded
+// entity's metadata object, saving a decode and re-encode.
+func withMetadataField(body []byte, key, value string) ([]byte, error) {
+	const marker = `"metadata":{`
+	i := bytes.Index(body, []byte(marker))
+	if i < 0 {
+		return nil, errors.New("entity JSON has no metadata")
+	}
+	i += len(marker)
+	kv, _ := json.Marshal(key)
+	vv, _ := json.Marshal(value)
+	out := make([]byte, 0, len(body)+len(kv)+len(vv)+2)
+	out = append(out, body[:i]...)
+	out = append(out, kv...)
+	out = append(out, ':')
+	out = append(out, vv...)
+	out = append(out, ',')
+	out = append(out, body[i:]...)
+	return out, nil
 }
 
 // withUID returns the item's JSON with metadata.uid set. The body comes from
@@ -239,19 +279,7 @@ func withUID(it Item, uid string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	const marker = `"metadata":{`
-	i := bytes.Index(body, []byte(marker))
-	if i < 0 {
-		return nil, errors.New("entity JSON has no metadata")
-	}
-	i += len(marker)
-	out := make([]byte, 0, len(body)+64)
-	out = append(out, body[:i]...)
-	out = append(out, `"uid":"`...)
-	out = append(out, uid...)
-	out = append(out, `",`...)
-	out = append(out, body[i:]...)
-	return out, nil
+	return withMetadataField(body, "uid", uid)
 }
 
 func (a *Applier) conflict(ref, newKey, existingKey string) {
@@ -294,59 +322,103 @@ func (a *Applier) dropRelations(id int64) error {
 
 // Multi-row inserts: one statement per chunk is several times faster in
 // SQLite than one per row.
-const chunkRows = 100
+const chunkRows = 200
 
 func (a *Applier) insertEdges(id int64, edges []catalog.Edge) error {
-	for start := 0; start < len(edges); start += chunkRows {
-		end := min(start+chunkRows, len(edges))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `)
-		args := make([]any, 0, 4*(end-start))
-		for i, e := range edges[start:end] {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?,?,?)")
-			src := e.Source.String()
-			args = append(args, id, src, e.Type, e.Target.String())
-			a.affected[src] = true
-		}
-		if _, err := a.tx.ExecContext(a.ctx, q.String(), args...); err != nil {
-			return err
-		}
+	for _, e := range edges {
+		src := e.Source.String()
+		a.pendingEdges = append(a.pendingEdges, id, src, e.Type, e.Target.String())
+		a.affected[src] = true
+	}
+	if len(a.pendingEdges) >= 4*chunkRows {
+		return a.flushEdges()
 	}
 	return nil
 }
 
 func (a *Applier) insertRows(id int64, rows []catalog.FilterRow) error {
-	for start := 0; start < len(rows); start += chunkRows {
-		end := min(start+chunkRows, len(rows))
-		var q strings.Builder
-		q.WriteString(`INSERT INTO search (entity_id, key, value, original_value) VALUES `)
-		args := make([]any, 0, 4*(end-start))
-		for i, r := range rows[start:end] {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?,?,?)")
-			var v, o any
-			if r.Value != nil {
-				v = *r.Value
-			}
-			if r.Original != nil {
-				o = *r.Original
-			}
-			args = append(args, id, r.Key, v, o)
+	for _, r := range rows {
+		var v, o any
+		if r.Value != nil {
+			v = *r.Value
 		}
-		if _, err := a.tx.ExecContext(a.ctx, q.String(), args...); err != nil {
-			return err
+		// original_value is only stored when it differs from the lower-cased
+		// value: most values are lower case already, and the table is the
+		// biggest in the database.
+		if r.Original != nil && (r.Value == nil || *r.Original != *r.Value) {
+			o = *r.Original
 		}
+		a.pendingRows = append(a.pendingRows, id, r.Key, v, o)
+	}
+	if len(a.pendingRows) >= 4*chunkRows {
+		return a.flushRows()
 	}
 	return nil
 }
 
+func (a *Applier) flush() error {
+	if err := a.flushRows(); err != nil {
+		return err
+	}
+	return a.flushEdges()
+}
+
+func (a *Applier) flushRows() error {
+	err := a.insertChunks(`INSERT INTO search (entity_id, key, value, original_value) VALUES `, a.pendingRows)
+	a.pendingRows = a.pendingRows[:0]
+	return err
+}
+
+func (a *Applier) flushEdges() error {
+	err := a.insertChunks(`INSERT INTO relations (originating_id, source_ref, type, target_ref) VALUES `, a.pendingEdges)
+	a.pendingEdges = a.pendingEdges[:0]
+	return err
+}
+
+// insertChunks inserts 4-column rows, chunkRows per statement.
+func (a *Applier) insertChunks(prefix string, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/4, chunkRows)
+		st, err := a.chunkStmt(prefix, n)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(a.ctx, args[:4*n]...); err != nil {
+			return err
+		}
+		args = args[4*n:]
+	}
+	return nil
+}
+
+// chunkStmt prepares (once per apply) a multi-row insert of n rows.
+func (a *Applier) chunkStmt(prefix string, n int) (*sql.Stmt, error) {
+	key := fmt.Sprintf("%s%d", prefix, n)
+	if st, ok := a.stmts[key]; ok {
+		return st, nil
+	}
+	var q strings.Builder
+	q.WriteString(prefix)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?)")
+	}
+	st, err := a.tx.PrepareContext(a.ctx, q.String())
+	if err != nil {
+		return nil, err
+	}
+	if a.stmts == nil {
+		a.stmts = map[string]*sql.Stmt{}
+	}
+	a.stmts[key] = st
+	return st, nil
+}
+
 // Rollback abandons the apply.
 func (a *Applier) Rollback() {
+	a.closeSpill()
 	if !a.done {
 		a.done = true
 		a.tx.Rollback()
@@ -362,6 +434,11 @@ func (a *Applier) Commit() (ApplyStats, error) {
 	}
 	defer a.Rollback()
 	ctx := a.ctx
+	trace := newTracer()
+	if err := a.flush(); err != nil {
+		return a.stats, err
+	}
+	trace("flush")
 	for ref, ex := range a.existing {
 		if a.seen[ref] {
 			continue
@@ -417,20 +494,30 @@ func (a *Applier) Commit() (ApplyStats, error) {
 
 	if a.rebuildIndexes {
 		for _, ix := range bulkIndexes {
-			if ix.name == "search_key_value" {
-				continue // the stitch below does not need it; build it after
+			if ix.name != "relations_source" {
+				continue // only the stitch's relation reads need an index now
 			}
 			if _, err := a.tx.ExecContext(ctx, ix.def); err != nil {
 				return a.stats, fmt.Errorf("rebuild index %s: %w", ix.name, err)
 			}
 		}
 	}
+	trace("indexes")
 	if err := a.stitch(); err != nil {
 		return a.stats, err
 	}
+	if err := a.flush(); err != nil {
+		return a.stats, err
+	}
+	trace("stitch")
 	if a.rebuildIndexes {
-		if _, err := a.tx.ExecContext(ctx, bulkIndexes[0].def); err != nil {
-			return a.stats, fmt.Errorf("rebuild index search_key_value: %w", err)
+		for _, ix := range bulkIndexes {
+			if ix.name == "relations_source" {
+				continue
+			}
+			if _, err := a.tx.ExecContext(ctx, ix.def); err != nil {
+				return a.stats, fmt.Errorf("rebuild index %s: %w", ix.name, err)
+			}
 		}
 	}
 	if a.deleteAll {
@@ -440,9 +527,11 @@ func (a *Applier) Commit() (ApplyStats, error) {
 	} else if _, err := a.tx.ExecContext(ctx, `UPDATE locations SET last_crawl_at = ? WHERE id = ?`, a.now, a.rootID); err != nil {
 		return a.stats, err
 	}
+	trace("key index")
 	if err := a.tx.Commit(); err != nil {
 		return a.stats, fmt.Errorf("commit: %w", err)
 	}
+	trace("commit")
 	a.done = true
 	return a.stats, nil
 }
@@ -490,7 +579,8 @@ func (a *Applier) statusOf(selErrs *sql.Stmt, ref string) (*catalog.Status, erro
 
 // stitch recomputes the served form of every affected entity: its relations
 // (every stored edge whose source it is), its status (errors naming it), the
-// orphan annotation and the etag. Filter rows for relations follow.
+// orphan annotation and the etag. Relations are filtered on through the
+// relations table, so they need no filter rows of their own.
 func (a *Applier) stitch() error {
 	refs := make([]string, 0, len(a.affected))
 	for r := range a.affected {
@@ -498,16 +588,6 @@ func (a *Applier) stitch() error {
 	}
 	sort.Strings(refs)
 	ctx := a.ctx
-	selEntity, err := a.tx.PrepareContext(ctx, `SELECT id, final, etag, orphan FROM entities WHERE ref = ?`)
-	if err != nil {
-		return err
-	}
-	defer selEntity.Close()
-	selRels, err := a.tx.PrepareContext(ctx, `SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref`)
-	if err != nil {
-		return err
-	}
-	defer selRels.Close()
 	selErrs, err := a.tx.PrepareContext(ctx, `SELECT message FROM errors WHERE entity_ref = ? ORDER BY id`)
 	if err != nil {
 		return err
@@ -518,11 +598,6 @@ func (a *Applier) stitch() error {
 		return err
 	}
 	defer upd.Close()
-	delRelRows, err := a.tx.PrepareContext(ctx, `DELETE FROM search WHERE entity_id = ? AND key >= 'relations.' AND key < 'relations/'`)
-	if err != nil {
-		return err
-	}
-	defer delRelRows.Close()
 	delOrphanRow, err := a.tx.PrepareContext(ctx, `DELETE FROM search WHERE entity_id = ? AND key = 'metadata.annotations.backstage.io/orphan'`)
 	if err != nil {
 		return err
@@ -532,38 +607,259 @@ func (a *Applier) stitch() error {
 	if err := a.tx.QueryRowContext(ctx, `SELECT COUNT(*) > 0 FROM (SELECT 1 FROM errors WHERE entity_ref IS NOT NULL LIMIT 1)`).Scan(&hasErrors); err != nil {
 		return err
 	}
+	st := stitchStmts{upd: upd, delOrphanRow: delOrphanRow, selErrs: selErrs}
 
-	for _, ref := range refs {
-		var id int64
-		var final []byte
-		var etag string
-		var orphan bool
-		err := selEntity.QueryRowContext(ctx, ref).Scan(&id, &final, &etag, &orphan)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // a relation target that is not (yet) in the catalog
-		}
+	// Bulk stitches (a first load, a big change) read entities and relations
+	// in ref-ordered ranges, one query each per chunk; small ones look each
+	// entity up. Both leave no cursor open while rows are updated.
+	bulk := len(refs) > 5000
+	const chunk = 2000
+	for lo := 0; lo < len(refs); lo += chunk {
+		part := refs[lo:min(lo+chunk, len(refs))]
+		ents, rels, err := a.loadForStitch(part, bulk)
 		if err != nil {
 			return err
 		}
+		for _, ref := range part {
+			ent, ok := ents[ref]
+			if !ok {
+				continue // a relation target that is not (yet) in the catalog
+			}
+			if err := a.stitchOne(ref, ent, rels[ref], hasErrors, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type stitchEntity struct {
+	id      int64
+	final   []byte
+	etag    string
+	orphan  bool
+	pending *pendingEntity
+}
+
+// pendingEntity is an entity put in this apply and not yet written.
+type pendingEntity struct {
+	id                           int64
+	isNew                        bool
+	uid, kind, namespace, name   string
+	locationKey, parentRef, hash string
+	off                          int64 // of its JSON in the spill file
+	size                         int
+}
+
+// spillWrite appends an entity's JSON to the apply's spill file. Pending
+// entities wait there rather than in memory, so a 100k-entity load stays
+// small; the file is read back at stitch time and removed at the end.
+func (a *Applier) spillWrite(b []byte) (int64, error) {
+	if a.spill == nil {
+		f, err := os.CreateTemp(a.s.spillDir, "greenroom-apply-*.spill")
+		if err != nil {
+			return 0, err
+		}
+		a.spill = f
+	}
+	off := a.spillOff
+	if _, err := a.spill.Write(b); err != nil {
+		return 0, err
+	}
+	a.spillOff += int64(len(b))
+	return off, nil
+}
+
+func (a *Applier) spillRead(p *pendingEntity) ([]byte, error) {
+	b := make([]byte, p.size)
+	_, err := a.spill.ReadAt(b, p.off)
+	return b, err
+}
+
+func (a *Applier) closeSpill() {
+	if a.spill != nil {
+		a.spill.Close()
+		os.Remove(a.spill.Name())
+		a.spill = nil
+	}
+}
+
+type stitchStmts struct {
+	upd, delOrphanRow, selErrs *sql.Stmt
+}
+
+// loadForStitch reads the entities and their outgoing relations for a
+// sorted slice of refs.
+func (a *Applier) loadForStitch(refs []string, bulk bool) (map[string]stitchEntity, map[string][]catalog.Relation, error) {
+	ctx := a.ctx
+	ents := make(map[string]stitchEntity, len(refs))
+	rels := make(map[string][]catalog.Relation, len(refs))
+	want := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		want[r] = true
+		if p, ok := a.pending[r]; ok {
+			final, err := a.spillRead(p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read pending %s: %w", r, err)
+			}
+			ents[r] = stitchEntity{id: p.id, final: final, pending: p}
+		}
+	}
+	var erows, rrows *sql.Rows
+	var err error
+	if bulk {
+		first, last := refs[0], refs[len(refs)-1]
+		erows, err = a.tx.QueryContext(ctx, `SELECT ref, id, final, etag, orphan FROM entities WHERE ref >= ? AND ref <= ?`, first, last)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := scanStitchEntities(erows, want, ents); err != nil {
+			return nil, nil, err
+		}
+		rrows, err = a.tx.QueryContext(ctx, `SELECT source_ref, type, target_ref FROM relations WHERE source_ref >= ? AND source_ref <= ?`, first, last)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := scanStitchRelations(rrows, want, rels); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		for _, r := range refs {
+			if _, ok := ents[r]; !ok {
+				erows, err = a.tx.QueryContext(ctx, `SELECT ref, id, final, etag, orphan FROM entities WHERE ref = ?`, r)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := scanStitchEntities(erows, want, ents); err != nil {
+					return nil, nil, err
+				}
+			}
+			if _, ok := ents[r]; !ok {
+				continue
+			}
+			rrows, err = a.tx.QueryContext(ctx, `SELECT source_ref, type, target_ref FROM relations WHERE source_ref = ?`, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := scanStitchRelations(rrows, want, rels); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	for r, list := range rels {
+		rels[r] = catalog.SortRelations(list)
+	}
+	return ents, rels, nil
+}
+
+func scanStitchEntities(rows *sql.Rows, want map[string]bool, out map[string]stitchEntity) error {
+	defer rows.Close()
+	for rows.Next() {
+		var ref string
+		var e stitchEntity
+		if err := rows.Scan(&ref, &e.id, &e.final, &e.etag, &e.orphan); err != nil {
+			return err
+		}
+		if _, done := out[ref]; want[ref] && !done {
+			out[ref] = e
+		}
+	}
+	return rows.Err()
+}
+
+func scanStitchRelations(rows *sql.Rows, want map[string]bool, out map[string][]catalog.Relation) error {
+	defer rows.Close()
+	for rows.Next() {
+		var src string
+		var r catalog.Relation
+		if err := rows.Scan(&src, &r.Type, &r.TargetRef); err != nil {
+			return err
+		}
+		if want[src] {
+			out[src] = append(out[src], r)
+		}
+	}
+	return rows.Err()
+}
+
+// writeStitched stores an entity's served form: inserting or fully updating
+// entities put in this apply, updating final and etag of the others.
+func (a *Applier) writeStitched(ref string, ent stitchEntity, body []byte, etag string, upd *sql.Stmt) error {
+	p := ent.pending
+	var err error
+	switch {
+	case p == nil:
+		_, err = upd.ExecContext(a.ctx, body, etag, a.now, ent.id)
+	case p.isNew:
+		_, err = a.insEntity.ExecContext(a.ctx, p.id, p.uid, ref, p.kind, p.namespace, p.name, a.rootID, p.locationKey,
+			nullable(p.parentRef), p.hash, etag, body, a.now, a.now)
+	default:
+		_, err = a.updEntity.ExecContext(a.ctx, p.kind, p.namespace, p.name, p.locationKey, nullable(p.parentRef), p.hash, etag, body, a.now, p.id)
+	}
+	if err != nil {
+		return fmt.Errorf("store %s: %w", ref, err)
+	}
+	return nil
+}
+
+// appendStitched adds relations and status to an entity encoded without them.
+func appendStitched(final []byte, relations []catalog.Relation, status *catalog.Status) ([]byte, error) {
+	if len(final) < 2 || final[len(final)-1] != '}' {
+		return nil, errors.New("entity JSON is not an object")
+	}
+	out := make([]byte, 0, len(final)+len(relations)*64+16)
+	out = append(out, final[:len(final)-1]...)
+	if len(relations) > 0 {
+		rb, err := json.Marshal(relations)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, `,"relations":`...)
+		out = append(out, rb...)
+	}
+	if status != nil {
+		sb, err := json.Marshal(status)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, `,"status":`...)
+		out = append(out, sb...)
+	}
+	return append(out, '}'), nil
+}
+
+// stitchOne writes one entity's served form if it changed.
+func (a *Applier) stitchOne(ref string, ent stitchEntity, relations []catalog.Relation, hasErrors bool, st stitchStmts) error {
+	ctx := a.ctx
+	id, final, etag, orphan := ent.id, ent.final, ent.etag, ent.orphan
+	upd, delOrphanRow, selErrs := st.upd, st.delOrphanRow, st.selErrs
+	var err error
+	if ent.pending != nil && !orphan {
+		// Fast path for entities put in this apply: their JSON is ours,
+		// encoded without relations or status, which go last.
+		var status *catalog.Status
+		if hasErrors {
+			if status, err = a.statusOf(selErrs, ref); err != nil {
+				return err
+			}
+		}
+		body, err := appendStitched(final, relations, status)
+		if err != nil {
+			return fmt.Errorf("stitch %s: %w", ref, err)
+		}
+		newEtag := etagOf(body)
+		if body, err = withMetadataField(body, "etag", newEtag); err != nil {
+			return err
+		}
+		a.stats.Stitched++
+		return a.writeStitched(ref, ent, body, newEtag, upd)
+	}
+	{
 		var doc stitchDoc
 		if err := json.Unmarshal(final, &doc); err != nil {
 			return fmt.Errorf("stitch %s: %w", ref, err)
 		}
-		before := doc.Relations
-		doc.Relations = nil
-		rows, err := selRels.QueryContext(ctx, ref)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r catalog.Relation
-			if err := rows.Scan(&r.Type, &r.TargetRef); err != nil {
-				rows.Close()
-				return err
-			}
-			doc.Relations = append(doc.Relations, r)
-		}
-		rows.Close()
+		doc.Relations = relations
 		doc.Status = nil
 		if hasErrors {
 			if doc.Status, err = a.statusOf(selErrs, ref); err != nil {
@@ -581,34 +877,13 @@ func (a *Applier) stitch() error {
 		}
 		newEtag := etagOf(body)
 		if newEtag == etag {
-			continue
+			return nil
 		}
-		doc.Metadata["etag"], _ = json.Marshal(newEtag)
-		if body, err = json.Marshal(&doc); err != nil {
+		if body, err = withMetadataField(body, "etag", newEtag); err != nil {
 			return err
 		}
-		if _, err := upd.ExecContext(ctx, body, newEtag, a.now, id); err != nil {
+		if err := a.writeStitched(ref, ent, body, newEtag, upd); err != nil {
 			return err
-		}
-		if !relationsEqual(before, doc.Relations) || etag == "" {
-			if _, err := delRelRows.ExecContext(ctx, id); err != nil {
-				return err
-			}
-			var relRows []catalog.FilterRow
-			seen := map[string]bool{}
-			for _, r := range doc.Relations {
-				k := "relations." + strings.ToLower(r.Type)
-				v := strings.ToLower(r.TargetRef)
-				if seen[k+"\x00"+v] || len(k) > 200 {
-					continue
-				}
-				seen[k+"\x00"+v] = true
-				orig := r.TargetRef
-				relRows = append(relRows, catalog.FilterRow{Key: k, Value: &v, Original: &orig})
-			}
-			if err := a.insertRows(id, relRows); err != nil {
-				return err
-			}
 		}
 		if orphan != hadOrphan {
 			if _, err := delOrphanRow.ExecContext(ctx, id); err != nil {
@@ -665,6 +940,18 @@ func (d *stitchDoc) setOrphan(orphan bool) (had bool, err error) {
 		return had, err
 	}
 	return had, nil
+}
+
+// newTracer prints phase timings when GREENROOM_TRACE is set.
+func newTracer() func(string) {
+	if os.Getenv("GREENROOM_TRACE") == "" {
+		return func(string) {}
+	}
+	last := time.Now()
+	return func(phase string) {
+		fmt.Fprintf(os.Stderr, "apply: %s %s\n", phase, time.Since(last).Round(time.Millisecond))
+		last = time.Now()
+	}
 }
 
 func relationsEqual(a, b []catalog.Relation) bool {

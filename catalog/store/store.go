@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ type Store struct {
 	// entities no longer emitted with backstage.io/orphan: "true".
 	OrphanStrategy string
 	now            func() time.Time
+	spillDir       string // temporary files of large applies, beside the database
 }
 
 // OpenSQLite opens (creating if needed) a SQLite database file and applies
@@ -52,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is all SQLite allows; readers run beside it in WAL.
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, OrphanStrategy: "delete", now: time.Now}
+	s := &Store{db: db, OrphanStrategy: "delete", now: time.Now, spillDir: filepath.Dir(path)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)

@@ -44,7 +44,8 @@ CREATE TABLE relations (
 CREATE INDEX relations_source ON relations (source_ref);
 CREATE INDEX relations_origin ON relations (originating_id);
 
--- Flattened, lower-cased key/value rows the API filters, sorts and facets on.
+-- Flattened, lower-cased key/value rows the API filters, sorts and facets on
+-- (relations.<type> filters are answered from the relations table).
 CREATE TABLE search (
     entity_id      INTEGER NOT NULL,
     key            TEXT NOT NULL,
