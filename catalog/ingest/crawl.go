@@ -6,6 +6,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -30,6 +31,11 @@ type Applier interface {
 	AddError(location, entityRef, message string)
 	Commit() (store.ApplyStats, error)
 	Rollback()
+	// Fingerprints, SetFingerprint and KeepFile let a crawl skip files that
+	// have not changed since they were last read cleanly.
+	Fingerprints() map[string]string
+	SetFingerprint(key, fingerprint string)
+	KeepFile(key string)
 }
 
 // Crawler crawls root locations.
@@ -73,12 +79,15 @@ type fileResult struct {
 }
 
 type processedFile struct {
-	key      string
-	readErr  error
-	items    []store.Item
-	rejects  []rejection
-	children []job
-	keep     bool // keep this file's entities as they were (e.g. rules failure)
+	key         string
+	fingerprint string
+	unchanged   bool // same fingerprint as the last clean read: keep its entities
+	clean       bool // may be fingerprinted
+	readErr     error
+	items       []store.Item
+	rejects     []rejection
+	children    []job
+	keep        bool // keep this file's entities as they were (e.g. rules failure)
 }
 
 type rejection struct {
@@ -136,6 +145,7 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 		workers = runtime.GOMAXPROCS(0)
 	}
 	visited := map[string]bool{}
+	prints := a.Fingerprints()
 
 	// A sliding window of in-flight jobs, applied strictly in queue order.
 	type slot struct {
@@ -158,7 +168,7 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 			go func() {
 				defer wg.Done()
 				sem <- struct{}{}
-				s.res = c.readAndProcess(ctx, j)
+				s.res = c.readAndProcess(ctx, j, prints)
 				<-sem
 				close(s.done)
 			}()
@@ -199,8 +209,15 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 				st.Errors++
 				continue
 			}
+			if f.unchanged {
+				a.KeepFile(f.key)
+				continue
+			}
 			if f.keep {
 				a.KeepLocation(f.key)
+			}
+			if f.clean {
+				a.SetFingerprint(f.key, f.fingerprint)
 			}
 			for _, rej := range f.rejects {
 				if rej.ref != "" {
@@ -247,7 +264,7 @@ func indexOf(list []string, s string) int {
 
 // readAndProcess reads one target and processes every document of every
 // file it expands to. It only computes; the caller applies.
-func (c *Crawler) readAndProcess(ctx context.Context, j job) fileResult {
+func (c *Crawler) readAndProcess(ctx context.Context, j job, prints map[string]string) fileResult {
 	res := fileResult{job: j}
 	files, err := c.Reader.Read(ctx, j.spec)
 	if err != nil {
@@ -263,17 +280,32 @@ func (c *Crawler) readAndProcess(ctx context.Context, j job) fileResult {
 		res.readErr = &NotFoundError{Target: j.spec.Target}
 	}
 	for _, f := range files {
-		res.files = append(res.files, c.processFile(ctx, j, f))
+		res.files = append(res.files, c.processFile(ctx, j, f, prints))
 	}
 	return res
 }
 
-func (c *Crawler) processFile(ctx context.Context, j job, f File) processedFile {
-	out := processedFile{key: f.Key.String()}
+func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[string]string) (out processedFile) {
+	out = processedFile{key: f.Key.String()}
 	if f.Err != nil {
 		out.readErr = f.Err
 		return out
 	}
+	// A file may be skipped when its bytes and its place in the tree are as
+	// they were at its last clean read, and nothing outside it (placeholders)
+	// or beneath it (Location targets) could have changed its result.
+	h := sha1.New()
+	h.Write(f.Data)
+	fmt.Fprintf(h, "\x00%s\x00%s", j.origin, j.parentRef)
+	out.fingerprint = hex.EncodeToString(h.Sum(nil))
+	if prints[out.key] == out.fingerprint {
+		out.unchanged = true
+		return out
+	}
+	defer func() {
+		out.clean = len(out.rejects) == 0 && len(out.children) == 0 && !out.keep &&
+			!bytes.Contains(f.Data, []byte("$text")) && !bytes.Contains(f.Data, []byte("$json")) && !bytes.Contains(f.Data, []byte("$yaml"))
+	}()
 	src := catalog.Source{Location: f.Key, Origin: j.origin}
 	fileRoot := ""
 	if f.Key.Type == "file" {

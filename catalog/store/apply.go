@@ -74,6 +74,10 @@ type Applier struct {
 	pendingRows  []any
 	pendingEdges []any
 	stmts        map[string]*sql.Stmt
+	// fingerprints of clean files: as stored, and as this crawl leaves them.
+	oldPrints, newPrints map[string]string
+	conflictKeys         map[string]bool
+	byKey                map[string][]string // location key -> existing refs
 	// pending are entities put in this apply, written at stitch time.
 	pending  map[string]*pendingEntity
 	nextID   int64
@@ -91,7 +95,8 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 	}
 	a := &Applier{s: s, ctx: ctx, tx: tx, rootID: rootID, now: s.timestamp(),
 		existing: map[string]existing{}, seen: map[string]bool{}, keepLocs: map[string]bool{},
-		keepRefs: map[string]bool{}, affected: map[string]bool{}, pending: map[string]*pendingEntity{}}
+		keepRefs: map[string]bool{}, affected: map[string]bool{}, pending: map[string]*pendingEntity{},
+		oldPrints: map[string]string{}, newPrints: map[string]string{}, conflictKeys: map[string]bool{}}
 	fail := func(err error) (*Applier, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("begin apply: %w", err)
@@ -113,6 +118,19 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
+	prints, err := tx.QueryContext(ctx, `SELECT key, fingerprint FROM location_files WHERE root_id = ?`, rootID)
+	if err != nil {
+		return fail(err)
+	}
+	for prints.Next() {
+		var k, f string
+		if err := prints.Scan(&k, &f); err != nil {
+			prints.Close()
+			return fail(err)
+		}
+		a.oldPrints[k] = f
+	}
+	prints.Close()
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -161,6 +179,31 @@ var bulkIndexes = []struct{ name, def string }{
 // KeepLocation keeps every entity read from the location key as it is: its
 // file could not be read, and Backstage keeps the last good version.
 func (a *Applier) KeepLocation(key string) { a.keepLocs[key] = true }
+
+// Fingerprints returns the stored fingerprints of this root's clean files.
+// The map must not be modified; it is safe for concurrent reads.
+func (a *Applier) Fingerprints() map[string]string { return a.oldPrints }
+
+// SetFingerprint records that a file was read cleanly with this fingerprint.
+func (a *Applier) SetFingerprint(key, fingerprint string) { a.newPrints[key] = fingerprint }
+
+// KeepFile keeps the entities of a file whose fingerprint is unchanged, as
+// if each had been put again unchanged.
+func (a *Applier) KeepFile(key string) {
+	if a.byKey == nil {
+		a.byKey = map[string][]string{}
+		for ref, ex := range a.existing {
+			a.byKey[ex.locationKey] = append(a.byKey[ex.locationKey], ref)
+		}
+	}
+	for _, ref := range a.byKey[key] {
+		if !a.seen[ref] {
+			a.seen[ref] = true
+			a.stats.Unchanged++
+		}
+	}
+	a.newPrints[key] = a.oldPrints[key]
+}
 
 // KeepRef keeps the last good version of an entity whose new version failed.
 func (a *Applier) KeepRef(ref string) { a.keepRefs[strings.ToLower(ref)] = true }
@@ -284,6 +327,7 @@ func withUID(it Item, uid string) ([]byte, error) {
 
 func (a *Applier) conflict(ref, newKey, existingKey string) {
 	a.stats.Conflicts++
+	a.conflictKeys[newKey] = true
 	a.AddError(newKey, "", fmt.Sprintf("ConflictError: Source %s detected conflicting entityRef %s already referenced by %s and now also %s",
 		newKey, ref, existingKey, newKey))
 }
@@ -520,6 +564,9 @@ func (a *Applier) Commit() (ApplyStats, error) {
 			}
 		}
 	}
+	if err := a.writeFingerprints(); err != nil {
+		return a.stats, err
+	}
 	if a.deleteAll {
 		if _, err := a.tx.ExecContext(ctx, `DELETE FROM locations WHERE id = ?`, a.rootID); err != nil {
 			return a.stats, err
@@ -551,6 +598,36 @@ func (a *Applier) errorRefs() ([]string, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// writeFingerprints stores this crawl's clean-file fingerprints, only when
+// they differ from the stored ones (an unchanged crawl writes nothing).
+func (a *Applier) writeFingerprints() error {
+	for k := range a.conflictKeys {
+		delete(a.newPrints, k)
+	}
+	if a.deleteAll {
+		a.newPrints = map[string]string{}
+	}
+	same := len(a.newPrints) == len(a.oldPrints)
+	for k, v := range a.newPrints {
+		if a.oldPrints[k] != v {
+			same = false
+			break
+		}
+	}
+	if same {
+		return nil
+	}
+	if _, err := a.tx.ExecContext(a.ctx, `DELETE FROM location_files WHERE root_id = ?`, a.rootID); err != nil {
+		return err
+	}
+	for k, v := range a.newPrints {
+		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO location_files (root_id, key, fingerprint) VALUES (?, ?, ?)`, a.rootID, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // statusOf builds status.items from the errors naming the entity.
