@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/static"
 )
 
 // Catalog is what the pages read from the store.
@@ -48,12 +49,24 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	r.Get("/", s.status)
+	assets := http.FileServerFS(static.FS)
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(assets)))
 	return r
+}
+
+// cacheStatic lets browsers keep embedded assets for a day; they change
+// only with a new binary.
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Greenroom</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/css/greenroom.css"></head>
 <body><main>
 <h1>Greenroom</h1>
 <p>{{.Total}} entities in the catalog.</p>

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: svc}
+spec: {type: service, lifecycle: production, owner: team-a}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-a}
+spec: {type: team, children: []}
+`), 0o644)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: svc2}
+spec: {type: service, lifecycle: production}
+`), 0o644)
+
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"validate", "--format", "jsonl", good}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out.String())
+	}
+	var first struct {
+		File      string                             `json:"file"`
+		Index     int                                `json:"index"`
+		Ref       string                             `json:"ref"`
+		OK        bool                               `json:"ok"`
+		Entity    map[string]any                     `json:"entity"`
+		Relations []struct{ Type, TargetRef string } `json:"relations"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if !first.OK || first.Ref != "component:default/svc" || first.Index != 0 || first.File != good {
+		t.Errorf("first line: %+v", first)
+	}
+	if len(first.Relations) != 1 || first.Relations[0].Type != "ownedBy" || first.Relations[0].TargetRef != "group:default/team-a" {
+		t.Errorf("relations: %+v", first.Relations)
+	}
+	md := first.Entity["metadata"].(map[string]any)
+	if _, has := md["annotations"]; has {
+		t.Errorf("location annotations should be stripped: %v", md)
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"validate", bad}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d for an invalid file", code)
+	}
+	if !strings.Contains(out.String(), "bad.yaml#0") || !strings.Contains(out.String(), "/spec must have required property 'owner'") {
+		t.Errorf("text output does not name the file, document and field: %s", out.String())
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"validate", "--rules", "default", good}, &out, &errOut); code != 1 {
+		t.Errorf("a Group under default rules must be rejected, exit %d: %s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"validate", "--format", "xml", good}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("unknown format: exit %d", code)
+	}
+}
+
+// TestServeDemo starts the real serve command with no config and checks it
+// serves the demo catalog.
+func TestServeDemo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	t.Setenv("GREENROOM_CONFIG", "")
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", t.TempDir()}, io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("content type %q", ct)
+	}
+	if !strings.Contains(string(body), "<td>component</td>") || strings.Contains(string(body), "Processing errors") {
+		t.Errorf("demo catalog not served cleanly:\n%s", body)
+	}
+}

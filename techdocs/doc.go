@@ -1,0 +1,3 @@
+// Package techdocs will render mkdocs documentation (mkdocs.yml + Markdown)
+// with goldmark and serve Backstage's TechDocs API.
+package techdocs
