@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Backstage's FieldFormatEntityPolicy validators (makeValidator defaults),
@@ -282,8 +280,5 @@ func asBackstageError(err error) error {
 	}
 	return &Error{Name: "Error", Message: err.Error()}
 }
-
-var _ = sort.Strings
-var _ = utf8.RuneLen
 
 func mustRe(s string) *regexp.Regexp { return regexp.MustCompile(s) }

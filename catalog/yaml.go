@@ -29,7 +29,7 @@ type Document struct {
 // YAML parser refuses documents whose aliases expand too far; we bound the
 // expanded node count instead, which catches the same "billion laughs" bombs.
 const (
-	maxExpandedNodes = 1_000_000
+	maxExpandedNodes = 250_000
 	maxDepth         = 200
 )
 

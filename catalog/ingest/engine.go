@@ -107,12 +107,6 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("file watcher: %w", err)
 	}
 	defer watcher.Close()
-	e.watchMu.Lock()
-	dirs := make([]string, 0, len(e.watched))
-	for d := range e.watched {
-		dirs = append(dirs, d)
-	}
-	e.watchMu.Unlock()
 	added := map[string]bool{}
 	addWatches := func() {
 		e.watchMu.Lock()
@@ -125,7 +119,6 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 	}
-	_ = dirs
 	addWatches()
 
 	debounce := e.Debounce

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/greenroom-dev/greenroom/catalog"
 )
@@ -159,5 +158,3 @@ func repoRoot(path string) string {
 		d = parent
 	}
 }
-
-var _ = sort.Strings

@@ -584,20 +584,7 @@ func (a *Applier) Commit() (ApplyStats, error) {
 }
 
 func (a *Applier) errorRefs() ([]string, error) {
-	rows, err := a.tx.QueryContext(a.ctx, `SELECT DISTINCT entity_ref FROM errors WHERE root_id = ? AND entity_ref IS NOT NULL`, a.rootID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var r string
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryStrings(a.ctx, a.tx, `SELECT DISTINCT entity_ref FROM errors WHERE root_id = ? AND entity_ref IS NOT NULL`, a.rootID)
 }
 
 // writeFingerprints stores this crawl's clean-file fingerprints, only when
@@ -1030,17 +1017,3 @@ func newTracer() func(string) {
 		last = time.Now()
 	}
 }
-
-func relationsEqual(a, b []catalog.Relation) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-var _ = time.Now

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -55,6 +56,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, OrphanStrategy: "delete", now: time.Now, spillDir: filepath.Dir(path)}
+	// Spill files of applies cut short by a crash are of no further use:
+	// their transaction never committed.
+	if stale, err := filepath.Glob(filepath.Join(s.spillDir, "greenroom-apply-*.spill")); err == nil {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -337,19 +345,26 @@ func etagOf(final []byte) string {
 // LocationKeys lists the files and URLs a root location's last crawl read:
 // those its entities came from and those it reported errors for.
 func (s *Store) LocationKeys(ctx context.Context, rootID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT location_key FROM entities WHERE root_id = ?
+	return queryStrings(ctx, s.db, `SELECT DISTINCT location_key FROM entities WHERE root_id = ?
 		UNION SELECT DISTINCT location FROM errors WHERE root_id = ?`, rootID, rootID)
+}
+
+// queryStrings runs a query of one text column and collects the values.
+func queryStrings(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -28,7 +28,16 @@ type settings struct {
 	database           string
 	processingInterval string
 	orphanStrategy     string
+	locations          locationFlags
+	allowKinds         string
+	readonly           bool
 }
+
+// locationFlags collects repeated --location type:target flags.
+type locationFlags []string
+
+func (l *locationFlags) String() string     { return strings.Join(*l, ",") }
+func (l *locationFlags) Set(v string) error { *l = append(*l, v); return nil }
 
 func (s *settings) register(fl *flag.FlagSet, withAddr bool) {
 	fl.StringVar(&s.config, "config", env("GREENROOM_CONFIG", ""), "app-config.yaml to read (env GREENROOM_CONFIG); without it the bundled demo catalog is served")
@@ -38,6 +47,14 @@ func (s *settings) register(fl *flag.FlagSet, withAddr bool) {
 	fl.StringVar(&s.dataDir, "data-dir", env("GREENROOM_DATA_DIR", ""), "directory for the database and git checkouts (env GREENROOM_DATA_DIR; default ./data)")
 	fl.StringVar(&s.database, "database", env("GREENROOM_DATABASE", ""), "SQLite database file (env GREENROOM_DATABASE; default <data-dir>/catalog.db)")
 	fl.StringVar(&s.processingInterval, "processing-interval", env("GREENROOM_PROCESSING_INTERVAL", ""), "refresh interval such as 2m, or 0 to disable (env GREENROOM_PROCESSING_INTERVAL; config catalog.processingInterval)")
+	fl.Var(&s.locations, "location", "a location to crawl as type:target, e.g. file:./catalog-info.yaml; repeatable, added to the config's catalog.locations (env GREENROOM_LOCATIONS, comma-separated)")
+	if v := env("GREENROOM_LOCATIONS", ""); v != "" {
+		for _, l := range strings.Split(v, ",") {
+			s.locations = append(s.locations, strings.TrimSpace(l))
+		}
+	}
+	fl.StringVar(&s.allowKinds, "allow-kinds", env("GREENROOM_ALLOW_KINDS", ""), "kinds locations may emit, comma-separated, replacing catalog.rules (env GREENROOM_ALLOW_KINDS)")
+	fl.BoolVar(&s.readonly, "readonly", env("GREENROOM_READONLY", "") == "true", "refuse location changes through the API (env GREENROOM_READONLY=true; config catalog.readonly)")
 	fl.StringVar(&s.orphanStrategy, "orphan-strategy", env("GREENROOM_ORPHAN_STRATEGY", ""), "delete or keep entities no longer emitted (env GREENROOM_ORPHAN_STRATEGY; config catalog.orphanStrategy)")
 }
 
@@ -101,6 +118,29 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 			return nil, fmt.Errorf("--orphan-strategy must be keep or delete, got %q", s.orphanStrategy)
 		}
 		cfg.OrphanStrategy = s.orphanStrategy
+	}
+	cwd, _ := os.Getwd()
+	for _, l := range s.locations {
+		ref, err := catalog.ParseLocationRef(l)
+		if err != nil {
+			return nil, fmt.Errorf("--location: %w", err)
+		}
+		spec, err := locationFromConfig(map[string]any{"type": ref.Type, "target": ref.Target}, cwd)
+		if err != nil {
+			return nil, fmt.Errorf("--location %s: %w", l, err)
+		}
+		cfg.Locations = append(cfg.Locations, spec)
+		cfg.Demo = false
+	}
+	if s.allowKinds != "" {
+		var kinds []catalog.RuleKind
+		for _, k := range strings.Split(s.allowKinds, ",") {
+			kinds = append(kinds, catalog.RuleKind{Kind: strings.TrimSpace(k)})
+		}
+		cfg.Rules, cfg.RulesSet = []catalog.Rule{{Allow: kinds}}, true
+	}
+	if s.readonly {
+		cfg.Readonly = true
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -190,5 +230,3 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
-
-var _ = strings.TrimSpace
