@@ -117,7 +117,8 @@ func jsTypeof(v any) string {
 	case bool:
 		return "boolean"
 	case nil, []any, map[string]any:
-		return "object"
+		return "object" // JavaScript's typeof, as in Backstage's message
+
 	}
 	return "undefined"
 }

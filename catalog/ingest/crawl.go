@@ -145,6 +145,7 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 		workers = runtime.GOMAXPROCS(0)
 	}
 	visited := map[string]bool{}
+	queued := map[string]bool{root.Ref().String(): true}
 	prints := a.Fingerprints()
 
 	// A sliding window of in-flight jobs, applied strictly in queue order.
@@ -189,6 +190,9 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 		case r.notFound:
 			if j.spec.Presence != "optional" {
 				a.AddError(j.spec.Ref().String(), j.parentRef, fmt.Sprintf("NotFoundError: Unable to read %s, %v", j.spec.Ref(), r.readErr))
+				// A required target that vanished is an error, and Backstage
+				// keeps what it gave before rather than orphaning it.
+				a.KeepLocation(j.spec.Ref().String())
 				st.Errors++
 			}
 		case r.readErr != nil:
@@ -198,11 +202,11 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 			st.Errors++
 		}
 		for _, f := range r.files {
-			st.Files++
 			if visited[f.key] {
 				continue // already read in this crawl through another Location
 			}
 			visited[f.key] = true
+			st.Files++
 			if f.readErr != nil {
 				a.AddError(f.key, j.parentRef, fmt.Sprintf("Error: Unable to read %s, %v", f.key, f.readErr))
 				a.KeepLocation(f.key)
@@ -239,6 +243,11 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 					st.Errors++
 					continue
 				}
+				// A target two Locations name is read once, for the first.
+				if queued[child.spec.Ref().String()] {
+					continue
+				}
+				queued[child.spec.Ref().String()] = true
 				queue = append(queue, child)
 			}
 			if c.Progress != nil {
@@ -309,7 +318,11 @@ func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[str
 	src := catalog.Source{Location: f.Key, Origin: j.origin}
 	fileRoot := ""
 	if f.Key.Type == "file" {
-		fileRoot = repoRoot(f.Path)
+		origin := ""
+		if j.origin.Type == "file" {
+			origin = filepath.Dir(j.origin.Target)
+		}
+		fileRoot = placeholderRoot(f.Path, origin)
 	}
 	proc := &catalog.Processor{ReadPlaceholder: c.Reader.placeholders(fileRoot), AllowedLocationTypes: c.AllowedLocationTypes}
 	type accepted struct {
@@ -320,6 +333,7 @@ func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[str
 	for _, d := range catalog.ParseDocuments(f.Data) {
 		if d.Err != nil {
 			out.rejects = append(out.rejects, rejection{"", fmt.Sprintf("Error: YAML error at %s (document %d), YAMLParseError: %v", f.Key, d.Index, d.Err)})
+			out.keep = true // which entity it was is unknown: keep the file's as they were
 			continue
 		}
 		if d.Value == nil {
@@ -328,6 +342,7 @@ func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[str
 		raw, err := catalog.Envelope(d.Value, src)
 		if err != nil {
 			out.rejects = append(out.rejects, rejection{"", fmt.Sprintf("%v (document %d of %s)", err, d.Index, f.Key)})
+			out.keep = true
 			continue
 		}
 		docs = append(docs, accepted{raw, d.Index})

@@ -73,7 +73,8 @@ func lintFile(ctx context.Context, name string, opts LintOptions) []*LintResult 
 	if err != nil {
 		return []*LintResult{{File: name, Index: 0, Stage: catalog.StageParse, Error: "Error: " + err.Error()}}
 	}
-	proc := &catalog.Processor{ReadPlaceholder: PlaceholderReader(opts.Fetcher, repoRoot(abs))}
+	cwd, _ := os.Getwd()
+	proc := &catalog.Processor{ReadPlaceholder: PlaceholderReader(opts.Fetcher, placeholderRoot(abs, cwd))}
 	var results []*LintResult
 	type pending struct {
 		res *LintResult
@@ -144,8 +145,12 @@ func rawRef(raw map[string]any) string {
 	return catalog.Ref{Kind: kind, Namespace: ns, Name: name}.String()
 }
 
-// repoRoot is the root of the git work tree holding path, or its directory.
-func repoRoot(path string) string {
+// placeholderRoot is the directory placeholders in the file at path may
+// read from: the root of the git work tree holding it (Backstage allows the
+// same repository), else fallback when the file is inside it (the
+// registered location's directory, or the working directory for validate),
+// else the file's own directory.
+func placeholderRoot(path, fallback string) string {
 	dir := filepath.Dir(path)
 	for d := dir; ; {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
@@ -153,8 +158,14 @@ func repoRoot(path string) string {
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return dir
+			break
 		}
 		d = parent
 	}
+	if fallback != "" {
+		if abs, err := filepath.Abs(fallback); err == nil && within(abs, path) {
+			return abs
+		}
+	}
+	return dir
 }

@@ -35,7 +35,7 @@ func (f HTTPFetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("unsupported URL %q: only http and https can be read", rawURL)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, RawURL(u), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +55,32 @@ func (f HTTPFetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, fmt.Errorf("could not read %s, %d %s", rawURL, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return readLimited(resp.Body, rawURL)
+}
+
+// RawURL turns a hosting site's page URL for a file into the URL of its
+// contents, as Backstage's SCM readers do: GitHub and GitLab "blob" pages
+// show HTML, their "raw" counterparts the file itself.
+func RawURL(u *url.URL) string {
+	switch strings.ToLower(u.Hostname()) {
+	case "github.com":
+		// /owner/repo/blob/ref/path -> raw.githubusercontent.com/owner/repo/ref/path
+		parts := strings.SplitN(strings.TrimPrefix(u.Path, "/"), "/", 5)
+		if len(parts) == 5 && (parts[2] == "blob" || parts[2] == "raw") {
+			r := *u
+			r.Host = "raw.githubusercontent.com"
+			r.Path = "/" + parts[0] + "/" + parts[1] + "/" + parts[3] + "/" + parts[4]
+			r.RawPath = ""
+			return r.String()
+		}
+	case "gitlab.com":
+		if strings.Contains(u.Path, "/-/blob/") {
+			r := *u
+			r.Path = strings.Replace(u.Path, "/-/blob/", "/-/raw/", 1)
+			r.RawPath = ""
+			return r.String()
+		}
+	}
+	return u.String()
 }
 
 func readLimited(r io.Reader, name string) ([]byte, error) {
@@ -161,7 +187,7 @@ func PlaceholderReader(fetch Fetcher, root string) catalog.PlaceholderReader {
 				target = filepath.Clean(value)
 			}
 			if !within(r, target) {
-				return nil, &catalog.ResolveError{Err: fmt.Errorf("TypeError: %s is outside of %s", value, r)}
+				return nil, &catalog.ResolveError{Err: fmt.Errorf("the path leaves the location's root %s (placeholders may read files of the same repository only)", r)}
 			}
 			return readFileUnder(r, target)
 		}

@@ -100,7 +100,10 @@ func readFiles(target, root string, key func(string) catalog.LocationRef) ([]Fil
 		return []File{{Key: key(target), Data: data, Path: target}}, nil
 	}
 	base, pattern := doublestar.SplitPattern(filepath.ToSlash(target))
-	matches, err := doublestar.Glob(os.DirFS(base), pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
+	// Like Backstage's glob, ** does not descend into symlinked directories:
+	// following them loops (and two loops walk exponentially many paths).
+	// Symlinked files still match, and are read where they point.
+	matches, err := doublestar.Glob(os.DirFS(base), pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors(), doublestar.WithNoFollow())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("glob %s: %w", target, err)
 	}

@@ -59,7 +59,7 @@ type Applier struct {
 	rootID    string
 	now       string
 	existing  map[string]existing
-	seen      map[string]bool
+	seen      map[string]string // ref -> location key that claimed it in this crawl
 	keepLocs  map[string]bool
 	keepRefs  map[string]bool
 	affected  map[string]bool
@@ -94,7 +94,7 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 		return nil, fmt.Errorf("begin apply: %w", err)
 	}
 	a := &Applier{s: s, ctx: ctx, tx: tx, rootID: rootID, now: s.timestamp(),
-		existing: map[string]existing{}, seen: map[string]bool{}, keepLocs: map[string]bool{},
+		existing: map[string]existing{}, seen: map[string]string{}, keepLocs: map[string]bool{},
 		keepRefs: map[string]bool{}, affected: map[string]bool{}, pending: map[string]*pendingEntity{},
 		oldPrints: map[string]string{}, newPrints: map[string]string{}, conflictKeys: map[string]bool{}}
 	fail := func(err error) (*Applier, error) {
@@ -197,8 +197,8 @@ func (a *Applier) KeepFile(key string) {
 		}
 	}
 	for _, ref := range a.byKey[key] {
-		if !a.seen[ref] {
-			a.seen[ref] = true
+		if _, done := a.seen[ref]; !done {
+			a.seen[ref] = key
 			a.stats.Unchanged++
 		}
 	}
@@ -217,8 +217,11 @@ func (a *Applier) AddError(location, entityRef, message string) {
 // location already claims its ref (the first claimant keeps it).
 func (a *Applier) Put(it Item) error {
 	ref := it.Entity.Ref().String()
-	if a.seen[ref] {
-		a.conflict(ref, it.LocationKey, "an earlier location of this crawl")
+	if key, done := a.seen[ref]; done {
+		// The same file reached twice is the same claim, not a conflict.
+		if key != it.LocationKey {
+			a.conflict(ref, it.LocationKey, key)
+		}
 		return nil
 	}
 	ex, mine := a.existing[ref]
@@ -226,14 +229,19 @@ func (a *Applier) Put(it Item) error {
 		var root, key string
 		err := a.lookup.QueryRowContext(a.ctx, ref).Scan(&root, &key)
 		if err == nil {
-			a.conflict(ref, it.LocationKey, key)
+			// Another root location owns the entity. Reading the very same
+			// file is no conflict (Backstage compares location keys); the
+			// owner keeps it either way.
+			if key != it.LocationKey {
+				a.conflict(ref, it.LocationKey, key)
+			}
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("put %s: %w", ref, err)
 		}
 	}
-	a.seen[ref] = true
+	a.seen[ref] = it.LocationKey
 	if mine && ex.hash == it.Hash && !ex.orphan {
 		a.stats.Unchanged++
 		return nil
@@ -484,7 +492,7 @@ func (a *Applier) Commit() (ApplyStats, error) {
 	}
 	trace("flush")
 	for ref, ex := range a.existing {
-		if a.seen[ref] {
+		if _, done := a.seen[ref]; done {
 			continue
 		}
 		if !a.deleteAll && (a.keepRefs[ref] || a.keepLocs[ex.locationKey]) {
