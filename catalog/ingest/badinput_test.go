@@ -278,9 +278,9 @@ func TestSymlinkLoopsUnderGlob(t *testing.T) {
 	}
 }
 
-// TestSymlinksStayInside: a symlinked file is read where it points, but a
-// git location's files may not point out of the repository (see the git
-// test); for file locations a link to a regular file is fine.
+// TestSymlinkToFile: a symlinked file is read where it points and keeps
+// the link's path as its location (a git location's files may not point out
+// of the repository: see TestGitLocation).
 func TestSymlinkToFile(t *testing.T) {
 	e := newCrawlEnv(t)
 	e.write("real/component.yaml", fmt.Sprintf(componentTmpl, "linked", "via a link", "team-a"))
@@ -309,5 +309,52 @@ func mustSymlink(t *testing.T, oldname, newname string) {
 	}
 	if err := os.Symlink(oldname, newname); err != nil {
 		t.Skipf("symlinks: %v", err)
+	}
+}
+
+// TestBrokenLocationFileKeepsWhatItLedTo: when a Location's own file
+// breaks, the files it named are not read this crawl, but what they gave
+// before is kept, as Backstage keeps a failed Location's children.
+func TestBrokenLocationFileKeepsWhatItLedTo(t *testing.T) {
+	tests := []struct {
+		name, file, content string
+		kept                []string
+	}{
+		{"root file unparsable", "graph/catalog-info.yaml", "kind: [broken",
+			[]string{"location:default/root", "group:default/team-a", "component:default/billing", "location:default/nested", "system:default/platform"}},
+		{"nested Location invalid", "graph/nested/location.yaml",
+			"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: nested\nspec:\n  type: file\n  target: ../shared/\n",
+			[]string{"location:default/nested", "system:default/platform"}},
+		{"nested Location missing", "graph/nested/location.yaml", "",
+			[]string{"location:default/nested", "system:default/platform"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newCrawlEnv(t)
+			dir := e.copyFixture("graph")
+			l := e.add("file", filepath.Join(dir, "catalog-info.yaml"))
+			e.crawl(l)
+			e.noErrors(l.ID)
+			if tt.content == "" {
+				os.Remove(e.path(tt.file))
+			} else {
+				e.write(tt.file, tt.content)
+			}
+			cs := e.crawl(l)
+			if len(e.errors(l.ID)) == 0 {
+				t.Error("no error recorded")
+			}
+			for _, ref := range tt.kept {
+				e.entity(ref)
+			}
+			if cs.Apply.Removed != 0 {
+				t.Errorf("removed %d entities: %+v", cs.Apply.Removed, cs.Apply)
+			}
+			// Fixing it restores normal service.
+			os.RemoveAll(filepath.Join(dir))
+			e.copyFixture("graph")
+			e.crawl(l)
+			e.noErrors(l.ID)
+		})
 	}
 }

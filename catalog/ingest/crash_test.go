@@ -164,6 +164,11 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatalf("locations after the crash: %v %v", locs, err)
 	}
 
+	// Reopening removed the killed apply's spill file.
+	if spills, _ := filepath.Glob(filepath.Join(dir, "*.spill")); len(spills) > 0 {
+		t.Errorf("spill files left after reopening: %v", spills)
+	}
+
 	// The crashed database takes the ingest the helper did not finish.
 	if total == want {
 		return

@@ -46,6 +46,7 @@ type existing struct {
 	uid         string
 	hash        string
 	locationKey string
+	parentRef   string
 	orphan      bool
 }
 
@@ -101,14 +102,14 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 		tx.Rollback()
 		return nil, fmt.Errorf("begin apply: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, uid, ref, hash, location_key, orphan FROM entities WHERE root_id = ?`, rootID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, uid, ref, hash, location_key, COALESCE(parent_ref, ''), orphan FROM entities WHERE root_id = ?`, rootID)
 	if err != nil {
 		return fail(err)
 	}
 	for rows.Next() {
 		var e existing
 		var ref string
-		if err := rows.Scan(&e.id, &e.uid, &ref, &e.hash, &e.locationKey, &e.orphan); err != nil {
+		if err := rows.Scan(&e.id, &e.uid, &ref, &e.hash, &e.locationKey, &e.parentRef, &e.orphan); err != nil {
 			rows.Close()
 			return fail(err)
 		}
@@ -477,6 +478,38 @@ func (a *Applier) Rollback() {
 	}
 }
 
+// keptDescendants lists what kept entities led to and this crawl did not
+// emit again: the files a kept Location named were not read, and Backstage
+// keeps a failed Location's children as they were rather than orphan them.
+func (a *Applier) keptDescendants() map[string]bool {
+	kept := map[string]bool{}
+	if a.deleteAll || len(a.keepRefs)+len(a.keepLocs) == 0 {
+		return kept
+	}
+	children := map[string][]string{}
+	var queue []string
+	for ref, ex := range a.existing {
+		if ex.parentRef != "" {
+			children[ex.parentRef] = append(children[ex.parentRef], ref)
+		}
+		if _, done := a.seen[ref]; !done && (a.keepRefs[ref] || a.keepLocs[ex.locationKey]) {
+			queue = append(queue, ref)
+		}
+	}
+	for len(queue) > 0 {
+		ref := queue[0]
+		queue = queue[1:]
+		for _, c := range children[ref] {
+			if _, done := a.seen[c]; done || kept[c] {
+				continue
+			}
+			kept[c] = true
+			queue = append(queue, c)
+		}
+	}
+	return kept
+}
+
 // Commit removes or orphans what the crawl no longer emitted (keeping what
 // failed to read or process), replaces the root's errors, restitches every
 // entity whose relations or status changed, and commits.
@@ -491,11 +524,12 @@ func (a *Applier) Commit() (ApplyStats, error) {
 		return a.stats, err
 	}
 	trace("flush")
+	kept := a.keptDescendants()
 	for ref, ex := range a.existing {
 		if _, done := a.seen[ref]; done {
 			continue
 		}
-		if !a.deleteAll && (a.keepRefs[ref] || a.keepLocs[ex.locationKey]) {
+		if !a.deleteAll && (a.keepRefs[ref] || a.keepLocs[ex.locationKey] || kept[ref]) {
 			continue
 		}
 		if a.deleteAll || a.s.OrphanStrategy != "keep" {
@@ -943,9 +977,23 @@ func (a *Applier) stitchOne(ref string, ent stitchEntity, relations []catalog.Re
 			return fmt.Errorf("stitch %s: %w", ref, err)
 		}
 		delete(doc.Metadata, "etag")
+		// uid goes first in metadata, as the fast path writes it, so the
+		// same entity always hashes to the same etag.
+		var uid string
+		if raw, ok := doc.Metadata["uid"]; ok {
+			if err := json.Unmarshal(raw, &uid); err != nil {
+				return fmt.Errorf("stitch %s: %w", ref, err)
+			}
+			delete(doc.Metadata, "uid")
+		}
 		body, err := json.Marshal(&doc)
 		if err != nil {
 			return err
+		}
+		if uid != "" {
+			if body, err = withMetadataField(body, "uid", uid); err != nil {
+				return err
+			}
 		}
 		newEtag := etagOf(body)
 		if newEtag == etag {
