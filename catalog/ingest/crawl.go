@@ -189,14 +189,14 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 		switch {
 		case r.notFound:
 			if j.spec.Presence != "optional" {
-				a.AddError(j.spec.Ref().String(), j.parentRef, fmt.Sprintf("NotFoundError: Unable to read %s, %v", j.spec.Ref(), r.readErr))
+				a.AddError(j.spec.Ref().String(), j.parentRef, fmt.Sprintf("NotFoundError: %s does not exist%s", j.spec.Ref(), namedBy(j)))
 				// A required target that vanished is an error, and Backstage
 				// keeps what it gave before rather than orphaning it.
 				a.KeepLocation(j.spec.Ref().String())
 				st.Errors++
 			}
 		case r.readErr != nil:
-			a.AddError(j.spec.Ref().String(), j.parentRef, fmt.Sprintf("Error: Unable to read %s, %v", j.spec.Ref(), r.readErr))
+			a.AddError(j.spec.Ref().String(), j.parentRef, fmt.Sprintf("Error: Unable to read %s%s: %v", j.spec.Ref(), namedBy(j), readHint(j, r.readErr)))
 			// The target could not be read at all: keep whatever it gave before.
 			a.KeepLocation(j.spec.Ref().String())
 			st.Errors++
@@ -260,6 +260,23 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 	st.Apply = stats
 	st.Duration = time.Since(start)
 	return st, err
+}
+
+// namedBy says which Location entity, in which file, named a target, so
+// an error on a target leads its reader to the line to fix.
+func namedBy(j job) string {
+	if j.parentKey == "" || j.parentKey == j.spec.Ref().String() {
+		return ""
+	}
+	return fmt.Sprintf(" (named by %s in %s)", j.parentRef, j.parentKey)
+}
+
+// readHint explains the common mistake behind a read error where there is one.
+func readHint(j job, err error) string {
+	if j.spec.Type == "url" && !strings.Contains(j.spec.Target, "://") {
+		return fmt.Sprintf("%q is not an absolute URL; a Location with spec.type url resolves relative targets only when it was itself read from a url location (as in Backstage): register the root as a url location, or drop spec.type", j.spec.Target)
+	}
+	return err.Error()
 }
 
 func indexOf(list []string, s string) int {

@@ -52,7 +52,11 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	errs, _ := a.store.Errors(ctx, "")
 	fmt.Fprintf(stdout, "%d entities, %d errors, in %s\n", total, len(errs), time.Since(start).Round(time.Millisecond))
 	for _, e := range errs {
-		fmt.Fprintf(stdout, "error: %s: %s\n", e.Location, e.Message)
+		about := ""
+		if e.EntityRef != "" {
+			about = " [" + e.EntityRef + "]"
+		}
+		fmt.Fprintf(stdout, "error: %s%s: %s\n", e.Location, about, e.Message)
 	}
 	return 0
 }
