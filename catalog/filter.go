@@ -32,11 +32,17 @@ var skippedFilterKeys = map[string]bool{
 // "relations.<type>" row per relation. An entity with two keys differing only
 // in case is rejected, as Backstage rejects it.
 func FilterRows(e *Entity) ([]FilterRow, error) {
-	return FilterRowsOf(e.Map(), e.Relations)
+	rows, err := FilterRowsOf(e.Map(), e.Relations)
+	if err != nil || e.Metadata.UID == "" {
+		return rows, err
+	}
+	uid := strings.ToLower(e.Metadata.UID)
+	return append(rows, FilterRow{Key: "metadata.uid", Value: &uid, Original: &e.Metadata.UID}), nil
 }
 
 // FilterRowsOf is FilterRows on an entity already in its JSON-like form
-// (as decoded from its JSON), which saves a round trip when the caller has it.
+// (as processing leaves it), which saves a round trip through JSON. It
+// leaves out metadata.uid, which is the store's to add.
 func FilterRowsOf(m map[string]any, relations []Relation) ([]FilterRow, error) {
 	type kv struct {
 		key   string
@@ -81,9 +87,6 @@ func FilterRowsOf(m map[string]any, relations []Relation) ([]FilterRow, error) {
 		ns = DefaultNamespace
 	}
 	raw = append(raw, kv{"metadata.name", name}, kv{"metadata.namespace", ns})
-	if uid, _ := md["uid"].(string); uid != "" {
-		raw = append(raw, kv{"metadata.uid", uid})
-	}
 	for _, r := range relations {
 		raw = append(raw, kv{"relations." + r.Type, r.TargetRef})
 	}

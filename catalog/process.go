@@ -73,6 +73,7 @@ type Source struct {
 // Result is an accepted entity with what its processing emitted.
 type Result struct {
 	Entity  *Entity
+	Raw     map[string]any // Entity in its JSON-like form; shares data with Entity, read only
 	Edges   []Edge
 	Targets []LocationSpec // for Location entities: the targets to read next
 }
@@ -184,7 +185,7 @@ func (p *Processor) Process(ctx context.Context, raw map[string]any, src Source)
 	if err != nil {
 		return fail(inputError(err, "Entity %s could not be read", ref))
 	}
-	res := &Result{Entity: e}
+	res := &Result{Entity: e, Raw: entity}
 
 	if e.Kind == "Location" {
 		targets, err := p.locationTargets(e, src.Location)

@@ -130,7 +130,7 @@ func (c *Crawler) Crawl(ctx context.Context, root catalog.LocationSpec, a Applie
 	}
 	rootEntity := RootEntity(root)
 	origin := root.Ref()
-	rootItem, err := newItem(rootEntity, nil, origin.String(), "")
+	rootItem, err := newItem(rootEntity, nil, nil, origin.String(), "")
 	if err != nil {
 		return st, err
 	}
@@ -381,7 +381,7 @@ func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[str
 			out.rejects = append(out.rejects, rejection{ref, fmt.Sprintf("%v (document %d of %s)", err, d.index, f.Key)})
 			continue
 		}
-		it, err := newItem(res.Entity, res.Edges, f.Key.String(), j.parentRef)
+		it, err := newItem(res.Entity, res.Raw, res.Edges, f.Key.String(), j.parentRef)
 		if err != nil {
 			out.rejects = append(out.rejects, rejection{ref, fmt.Sprintf("%v (document %d of %s)", err, d.index, f.Key)})
 			continue
@@ -397,18 +397,19 @@ func (c *Crawler) processFile(ctx context.Context, j job, f File, prints map[str
 
 // newItem prepares an entity for the store: its filter rows and a hash of
 // everything stored about it, so an unchanged entity costs no write.
-func newItem(e *catalog.Entity, edges []catalog.Edge, key, parent string) (store.Item, error) {
+func newItem(e *catalog.Entity, raw map[string]any, edges []catalog.Edge, key, parent string) (store.Item, error) {
 	// uid and etag are the server's, whatever the author wrote.
 	e.Metadata.UID, e.Metadata.Etag = "", ""
 	body, err := json.Marshal(e)
 	if err != nil {
 		return store.Item{}, err
 	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		return store.Item{}, err
+	if raw == nil {
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return store.Item{}, err
+		}
 	}
-	rows, err := catalog.FilterRowsOf(m, nil)
+	rows, err := catalog.FilterRowsOf(raw, nil)
 	if err != nil {
 		return store.Item{}, err
 	}

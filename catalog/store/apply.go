@@ -822,11 +822,14 @@ func (a *Applier) loadForStitch(refs []string, bulk bool) (map[string]stitchEnti
 		if err := scanStitchEntities(erows, want, ents); err != nil {
 			return nil, nil, err
 		}
-		rrows, err = a.tx.QueryContext(ctx, `SELECT source_ref, type, target_ref FROM relations WHERE source_ref >= ? AND source_ref <= ?`, first, last)
+		// One row per source with its relations concatenated: SQLite
+		// groups in C, and Go pays the per-row cost 8x less often.
+		rrows, err = a.tx.QueryContext(ctx, `SELECT source_ref, group_concat(type || char(31) || target_ref, char(30))
+			FROM relations WHERE source_ref >= ? AND source_ref <= ? GROUP BY source_ref`, first, last)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := scanStitchRelations(rrows, want, rels); err != nil {
+		if err := scanGroupedRelations(rrows, want, rels); err != nil {
 			return nil, nil, err
 		}
 	} else {
@@ -868,6 +871,26 @@ func scanStitchEntities(rows *sql.Rows, want map[string]bool, out map[string]sti
 		}
 		if _, done := out[ref]; want[ref] && !done {
 			out[ref] = e
+		}
+	}
+	return rows.Err()
+}
+
+func scanGroupedRelations(rows *sql.Rows, want map[string]bool, out map[string][]catalog.Relation) error {
+	defer rows.Close()
+	for rows.Next() {
+		var src, list string
+		if err := rows.Scan(&src, &list); err != nil {
+			return err
+		}
+		if !want[src] {
+			continue
+		}
+		// Unit and record separators: neither occurs in a relation type, and
+		// a ref containing them would have to be written on purpose.
+		for _, item := range strings.Split(list, "\x1e") {
+			typ, target, _ := strings.Cut(item, "\x1f")
+			out[src] = append(out[src], catalog.Relation{Type: typ, TargetRef: target})
 		}
 	}
 	return rows.Err()
