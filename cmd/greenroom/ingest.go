@@ -2,24 +2,15 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
 )
 
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var s settings
-	s.register(fl, false)
-	if err := fl.Parse(args); err != nil {
-		return 2
-	}
-	a, err := setup(ctx, s, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "greenroom ingest: %v\n", err)
-		return 1
+	a, _, code := startCommand(ctx, "ingest", args, stderr)
+	if a == nil {
+		return code
 	}
 	defer a.store.Close()
 	if isTerminal(stderr) {
@@ -32,7 +23,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	start := time.Now()
-	err = a.engine.CrawlAll(ctx)
+	err := a.engine.CrawlAll(ctx)
 	if isTerminal(stderr) {
 		fmt.Fprint(stderr, "\r\033[K")
 	}

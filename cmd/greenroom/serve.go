@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,17 +14,9 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var s settings
-	s.register(fl, true)
-	if err := fl.Parse(args); err != nil {
-		return 2
-	}
-	a, err := setup(ctx, s, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
-		return 1
+	a, s, code := startCommand(ctx, "serve", args, stderr)
+	if a == nil {
+		return code
 	}
 	defer a.store.Close()
 

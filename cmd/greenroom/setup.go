@@ -65,6 +65,24 @@ func env(name, def string) string {
 	return def
 }
 
+// startCommand parses the shared flags of serve and ingest and wires the
+// app. On failure it returns a nil app and the exit code.
+func startCommand(ctx context.Context, name string, args []string, stderr io.Writer) (*app, settings, int) {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var s settings
+	s.register(fl, name == "serve")
+	if err := fl.Parse(args); err != nil {
+		return nil, s, 2
+	}
+	a, err := setup(ctx, s, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom %s: %v\n", name, err)
+		return nil, s, 1
+	}
+	return a, s, 0
+}
+
 // app is the wired catalog: config, store and ingestion engine.
 type app struct {
 	cfg    *Config
