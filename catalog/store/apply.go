@@ -622,6 +622,7 @@ func (a *Applier) Commit() (ApplyStats, error) {
 	}
 	trace("commit")
 	a.done = true
+	a.s.checkpointSoon()
 	return a.stats, nil
 }
 

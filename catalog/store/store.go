@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
@@ -21,9 +22,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the default database driver
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/greenroom-dev/greenroom/catalog"
 )
@@ -42,16 +45,22 @@ type Store struct {
 	OrphanStrategy string
 	now            func() time.Time
 	spillDir       string // temporary files of large applies, beside the database
+	background     sync.WaitGroup
+	checkpointing  atomic.Bool
 }
 
 // OpenSQLite opens (creating if needed) a SQLite database file and applies
 // pending migrations. path ":memory:" is not supported: tests use a temp file.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_cache_size=-49152"
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	// Automatic checkpoints would run inside the commit of a big apply and
+	// copy the whole WAL into the database before the commit returns; the
+	// store checkpoints in the background after each apply instead.
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}}
+	db := sql.OpenDB(connector{drv: drv, dsn: dsn})
 	// One writer at a time is all SQLite allows; readers run beside it in WAL.
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -70,8 +79,36 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// connector opens SQLite connections with the store's connect hook,
+// without registering a driver globally.
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }
+
+// Close waits for a running checkpoint and closes the database (SQLite
+// checkpoints what is left when its last connection closes).
+func (s *Store) Close() error {
+	s.background.Wait()
+	return s.db.Close()
+}
+
+// checkpointSoon copies the WAL into the database in the background, at
+// most one at a time. PASSIVE never blocks readers or writers.
+func (s *Store) checkpointSoon() {
+	if !s.checkpointing.CompareAndSwap(false, true) {
+		return
+	}
+	s.background.Add(1)
+	go func() {
+		defer s.background.Done()
+		defer s.checkpointing.Store(false)
+		s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+	}()
+}
 
 // migrate applies the numbered migrations not yet recorded, each in its own
 // transaction, so a crash leaves the schema at a known version.
