@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -525,4 +527,17 @@ var commitHashRe = mustRe(`\b[0-9a-f]{40,}\b`)
 // String formats a rejection for people: file, document and the error.
 func (e *RejectError) Describe(file string, index int) string {
 	return fmt.Sprintf("%s (document %d): %s", file, index, e.Err)
+}
+
+// FileEntities are the entities one file of a location holds.
+type FileEntities struct {
+	Location LocationSpec
+	Entities []*Entity
+}
+
+// GeneratedLocationName is the name Backstage gives the Location entity of
+// a registered location: generated-<sha1 of "type:target">.
+func GeneratedLocationName(spec LocationSpec) string {
+	sum := sha1.Sum([]byte(spec.Type + ":" + spec.Target))
+	return "generated-" + hex.EncodeToString(sum[:])
 }

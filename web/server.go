@@ -29,6 +29,8 @@ type Server struct {
 	Catalog Catalog
 	// Ready reports whether the first crawl has finished.
 	Ready func() bool
+	// CatalogAPI serves Backstage's catalog REST API under /api/catalog.
+	CatalogAPI http.Handler
 }
 
 // Handler returns the router.
@@ -49,6 +51,9 @@ func (s *Server) Handler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	r.Get("/", s.status)
+	if s.CatalogAPI != nil {
+		r.Mount("/api/catalog", s.CatalogAPI)
+	}
 	assets := http.FileServerFS(static.FS)
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(assets)))
 	return r

@@ -97,7 +97,6 @@ type rejection struct {
 // RootEntity is the Location entity Backstage creates for a registered
 // location, named generated-<sha1 of "type:target">.
 func RootEntity(loc catalog.LocationSpec) *catalog.Entity {
-	sum := sha1.Sum([]byte(loc.Type + ":" + loc.Target))
 	ref := loc.Ref().String()
 	spec := map[string]any{"type": loc.Type, "target": loc.Target}
 	if loc.Presence != "" {
@@ -107,7 +106,7 @@ func RootEntity(loc catalog.LocationSpec) *catalog.Entity {
 		APIVersion: catalog.APIVersionV1alpha1,
 		Kind:       "Location",
 		Metadata: catalog.Metadata{
-			Name:      "generated-" + hex.EncodeToString(sum[:]),
+			Name:      catalog.GeneratedLocationName(loc),
 			Namespace: catalog.DefaultNamespace,
 			Annotations: map[string]string{
 				catalog.AnnotationLocation:       ref,

@@ -29,6 +29,8 @@ type Engine struct {
 	Debounce time.Duration
 
 	mu      sync.Mutex // one crawl at a time: the store has one writer
+	reqOnce sync.Once
+	reqs    chan string // root locations to crawl soon (API refresh, registration)
 	watchMu sync.Mutex
 	watched map[string]map[string]bool // directory -> root location ids
 }
@@ -160,6 +162,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.watchMu.Unlock()
 			if len(pending) > 0 && timer == nil {
 				timer = time.After(debounce)
+			}
+		case id := <-e.requests():
+			if l, err := e.Store.Location(ctx, id); err == nil {
+				if _, err := e.CrawlLocation(ctx, l); err != nil && e.Log != nil {
+					e.Log.Error("refresh on request", "location", l.Type+":"+l.Target, "error", err)
+				}
+				addWatches()
 			}
 		case err := <-watcher.Errors:
 			if e.Log != nil && err != nil {

@@ -175,6 +175,7 @@ var bulkIndexes = []struct{ name, def string }{
 	{"search_key_value", `CREATE INDEX search_key_value ON search (key, value)`},
 	{"search_entity", `CREATE INDEX search_entity ON search (entity_id)`},
 	{"relations_source", `CREATE INDEX relations_source ON relations (source_ref)`},
+	{"relations_type_target", `CREATE INDEX relations_type_target ON relations (lower(type), target_ref)`},
 }
 
 // KeepLocation keeps every entity read from the location key as it is: its
@@ -628,6 +629,41 @@ func (a *Applier) Commit() (ApplyStats, error) {
 
 func (a *Applier) errorRefs() ([]string, error) {
 	return queryStrings(a.ctx, a.tx, `SELECT DISTINCT entity_ref FROM errors WHERE root_id = ? AND entity_ref IS NOT NULL`, a.rootID)
+}
+
+// deleteOne removes a single entity outside of a crawl (DELETE
+// /entities/by-uid), restitches what its relations touched and commits. Its
+// file's fingerprint is dropped so the next crawl reads the file again and,
+// if the entity is still there, brings it back.
+func (a *Applier) deleteOne(ref string, id int64) error {
+	ctx := a.ctx
+	var key string
+	if err := a.tx.QueryRowContext(ctx, `SELECT location_key FROM entities WHERE id = ?`, id).Scan(&key); err != nil {
+		return err
+	}
+	if err := a.dropRelations(id); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM search WHERE entity_id = ?`, `DELETE FROM entities WHERE id = ?`} {
+		if _, err := a.tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("delete %s: %w", ref, err)
+		}
+	}
+	if _, err := a.tx.ExecContext(ctx, `DELETE FROM location_files WHERE root_id = ? AND key = ?`, a.rootID, key); err != nil {
+		return err
+	}
+	delete(a.affected, ref)
+	if err := a.stitch(); err != nil {
+		return err
+	}
+	if err := a.flush(); err != nil {
+		return err
+	}
+	if err := a.tx.Commit(); err != nil {
+		return err
+	}
+	a.done = true
+	return nil
 }
 
 // writeFingerprints stores this crawl's clean-file fingerprints, only when

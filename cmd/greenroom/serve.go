@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -22,8 +23,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	var ready atomic.Bool
 	srv := &http.Server{
-		Addr:              a.cfg.Addr,
-		Handler:           (&web.Server{Catalog: a.store, Ready: ready.Load}).Handler(),
+		Addr: a.cfg.Addr,
+		Handler: (&web.Server{Catalog: a.store, Ready: ready.Load, CatalogAPI: (&api.Server{
+			Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
+			AllowedLocationTypes: []string{"url", "git"},
+		}).Routes()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)

@@ -1,0 +1,178 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/greenroom-dev/greenroom/catalog"
+)
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// matchLocation evaluates a predicate query against a location's fields
+// (id, type, target); there are few locations, so this runs in memory.
+func matchLocation(q map[string]any, l locationJSON) (bool, error) {
+	if q == nil {
+		return true, nil
+	}
+	fields := map[string]string{"id": l.ID, "type": l.Type, "target": l.Target}
+	var eval func(p any) (bool, error)
+	eval = func(p any) (bool, error) {
+		obj, ok := p.(map[string]any)
+		if !ok {
+			return false, inputErr("Query must be an object")
+		}
+		if v, ok := obj["$not"]; ok && len(obj) == 1 {
+			r, err := eval(v)
+			return !r, err
+		}
+		if v, ok := obj["$all"]; ok && len(obj) == 1 {
+			list, _ := v.([]any)
+			for _, sub := range list {
+				if r, err := eval(sub); err != nil || !r {
+					return false, err
+				}
+			}
+			return true, nil
+		}
+		if v, ok := obj["$any"]; ok && len(obj) == 1 {
+			list, _ := v.([]any)
+			for _, sub := range list {
+				if r, err := eval(sub); err != nil || r {
+					return r, err
+				}
+			}
+			return false, nil
+		}
+		for k, cond := range obj {
+			val, has := fields[strings.ToLower(k)]
+			switch c := cond.(type) {
+			case string:
+				if !has || !strings.EqualFold(val, c) {
+					return false, nil
+				}
+			case map[string]any:
+				switch {
+				case c["$exists"] != nil:
+					if want, _ := c["$exists"].(bool); want != has {
+						return false, nil
+					}
+				case c["$in"] != nil:
+					list, _ := c["$in"].([]any)
+					found := false
+					for _, item := range list {
+						if s, ok := item.(string); ok && has && strings.EqualFold(s, val) {
+							found = true
+						}
+					}
+					if !found {
+						return false, nil
+					}
+				case c["$hasPrefix"] != nil:
+					p, _ := c["$hasPrefix"].(string)
+					if !has || !strings.HasPrefix(strings.ToLower(val), strings.ToLower(p)) {
+						return false, nil
+					}
+				default:
+					return false, inputErr(`Invalid filter predicate value for field "%s"`, k)
+				}
+			default:
+				return false, inputErr(`Invalid filter predicate value for field "%s"`, k)
+			}
+		}
+		return true, nil
+	}
+	return eval(q)
+}
+
+// POST /analyze-location: what registering a location would find. An
+// existing descriptor file yields its entities; a repository or folder
+// without one yields a suggested Component for the user to complete.
+func (s *Server) postAnalyzeLocation(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Location *struct {
+			Type   string `json:"type"`
+			Target string `json:"target"`
+		} `json:"location"`
+		CatalogFilename *string `json:"catalogFilename"`
+		CatalogFileName *string `json:"catalogFileName"`
+	}
+	if err := readBody(r, &body); err != nil {
+		return err
+	}
+	if body.Location == nil || body.Location.Type == "" || body.Location.Target == "" {
+		return inputErr("Malformed request: location with type and target is required")
+	}
+	filename := "catalog-info.yaml"
+	if body.CatalogFilename != nil && *body.CatalogFilename != "" {
+		filename = *body.CatalogFilename
+	} else if body.CatalogFileName != nil && *body.CatalogFileName != "" {
+		filename = *body.CatalogFileName
+	}
+	spec := catalog.LocationSpec{Type: body.Location.Type, Target: body.Location.Target}
+	if spec.Type == "url" {
+		u, err := url.Parse(spec.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return inputErr("The given location.target is not a URL")
+		}
+	}
+	// A target that names no YAML file is a repository or folder: look for
+	// its catalog file.
+	candidates := []catalog.LocationSpec{spec}
+	if !strings.HasSuffix(spec.Target, ".yaml") && !strings.HasSuffix(spec.Target, ".yml") {
+		candidates = []catalog.LocationSpec{{Type: spec.Type, Target: strings.TrimSuffix(spec.Target, "/") + "/" + filename}}
+	}
+	type fileOut struct {
+		Entity       *catalog.Entity      `json:"entity"`
+		IsRegistered bool                 `json:"isRegistered"`
+		Location     catalog.LocationSpec `json:"location"`
+	}
+	existing := []fileOut{}
+	for _, c := range candidates {
+		files, err := s.Ingester.Read(r.Context(), c)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			_, regErr := s.Store.LocationByTarget(r.Context(), f.Location.Type, f.Location.Target)
+			for _, e := range f.Entities {
+				existing = append(existing, fileOut{Entity: e, IsRegistered: regErr == nil, Location: catalog.LocationSpec{Type: f.Location.Type, Target: f.Location.Target}})
+			}
+		}
+	}
+	generate := []any{}
+	if len(existing) == 0 {
+		name := path.Base(strings.TrimSuffix(strings.TrimSuffix(spec.Target, "/"), ".git"))
+		if !catalog.IsValidEntityName(name) {
+			name = ""
+		}
+		fields := []map[string]any{
+			{"field": "spec.owner", "state": "needsUserInput", "value": nil, "description": "Entity owner, a user or group that is responsible for it"},
+		}
+		if name == "" {
+			fields = append(fields, map[string]any{"field": "metadata.name", "state": "needsUserInput", "value": nil, "description": "Entity name"})
+		}
+		md := map[string]any{}
+		if name != "" {
+			md["name"] = name
+		}
+		generate = append(generate, map[string]any{
+			"entity": map[string]any{"apiVersion": catalog.APIVersionV1alpha1, "kind": "Component", "metadata": md,
+				"spec": map[string]any{"type": "other", "lifecycle": "unknown"}},
+			"fields": fields,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"existingEntityFiles": existing, "generateEntities": generate})
+	return nil
+}
+
+var _ = json.Marshal
