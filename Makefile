@@ -52,3 +52,19 @@ bench-ingest: build
 
 clean:
 	rm -rf bin $(DATA)
+
+# catalog-client conformance (catalog/api/conformance): Backstage's own npm
+# client drives the catalog API. Installs its pinned packages when npm is
+# available and they are missing or older than package-lock.json; without
+# npm the test skips (GREENROOM_REQUIRE_NODE=1 makes it fail instead).
+CONFORMANCE_DIR := catalog/api/conformance
+
+.PHONY: conformance-deps
+conformance-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: not installing $(CONFORMANCE_DIR) packages (the catalog-client conformance test will skip)"; \
+	elif [ ! -d $(CONFORMANCE_DIR)/node_modules ] || [ $(CONFORMANCE_DIR)/package-lock.json -nt $(CONFORMANCE_DIR)/node_modules ]; then \
+	  npm ci --prefix $(CONFORMANCE_DIR) --no-audit --no-fund && touch $(CONFORMANCE_DIR)/node_modules; \
+	fi
+
+unit: conformance-deps

@@ -246,13 +246,7 @@ func (s *Server) getEntities(w http.ResponseWriter, r *http.Request) error {
 	}
 	if limit > 0 && len(items) > limit {
 		items = items[:limit]
-		next := url.Values{}
-		for k, v := range q {
-			next[k] = v
-		}
-		next.Del("offset")
-		next.Set("after", encodeAfter(limit, offset+limit))
-		w.Header().Set("Link", "</entities?"+next.Encode()+`>; rel="next"`)
+		w.Header().Set("Link", "</entities?"+nextPageQuery(r.URL.RawQuery, encodeAfter(limit, offset+limit))+`>; rel="next"`)
 	}
 	return writeEntityList(w, items, fields, nil)
 }
@@ -351,7 +345,9 @@ func (s *Server) getEntitiesByQuery(w http.ResponseWriter, r *http.Request) erro
 			c.Query, _ = json.Marshal(filterJSON)
 		}
 		for _, of := range q["orderField"] {
+			// Backstage splits on commas and reads the first two parts.
 			field, order, _ := strings.Cut(of, ",")
+			order, _, _ = strings.Cut(order, ",")
 			if order == "" {
 				order = "asc"
 			} else if order != "asc" && order != "desc" {
@@ -645,9 +641,9 @@ func (s *Server) getAncestry(w http.ResponseWriter, r *http.Request) error {
 // POST /entities/by-refs
 func (s *Server) postByRefs(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		EntityRefs *[]string      `json:"entityRefs"`
-		Fields     []string       `json:"fields"`
-		Query      map[string]any `json:"query"`
+		EntityRefs *[]string `json:"entityRefs"`
+		Fields     []string  `json:"fields"`
+		Query      any       `json:"query"`
 	}
 	if err := readBody(r, &body); err != nil {
 		if e, ok := err.(*Error); ok && strings.HasPrefix(e.Message, "Malformed request") {
@@ -719,11 +715,15 @@ func (s *Server) getFacets(w http.ResponseWriter, r *http.Request) error {
 // POST /entity-facets
 func (s *Server) postFacets(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Facets []string       `json:"facets"`
-		Query  map[string]any `json:"query"`
+		Facets []string `json:"facets"`
+		Query  any      `json:"query"`
 	}
-	if err := readBody(r, &body); err != nil {
-		return err
+	// Backstage reads this body without requiring one: a missing or empty
+	// body is a missing facets parameter.
+	if r.ContentLength != 0 {
+		if err := readBody(r, &body); err != nil && !strings.Contains(err.Error(), "Empty request body") {
+			return err
+		}
 	}
 	var facets []string
 	for _, f := range body.Facets {
@@ -848,13 +848,18 @@ func (s *Server) postValidateEntity(w http.ResponseWriter, r *http.Request) erro
 }
 
 type locationJSON struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Target string `json:"target"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Target    string `json:"target"`
+	EntityRef string `json:"entityRef"`
 }
 
+// locJSON is a location as Backstage 4 answers it, with the ref of the
+// Location entity generated for it.
 func locJSON(l store.Location) locationJSON {
-	return locationJSON{ID: l.ID, Type: l.Type, Target: l.Target}
+	ref := catalog.Ref{Kind: "Location", Namespace: catalog.DefaultNamespace,
+		Name: catalog.GeneratedLocationName(catalog.LocationSpec{Type: l.Type, Target: l.Target})}
+	return locationJSON{ID: l.ID, Type: l.Type, Target: l.Target, EntityRef: ref.String()}
 }
 
 // locationInput is Backstage's strict {type, target, presence?} body.
@@ -941,7 +946,7 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !created {
+	if !created && r.URL.Query().Get("onConflict") != "refresh" {
 		return conflictErr("Location %s:%s already exists", spec.Type, spec.Target)
 	}
 	if s.Ingester != nil {
@@ -1019,17 +1024,32 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) error {
 // GET /locations/by-entity/{kind}/{namespace}/{name}: the registered
 // location the entity originates from.
 func (s *Server) getLocationByEntity(w http.ResponseWriter, r *http.Request) error {
-	kind, ns, name, ref := refFromPath(r)
+	_, _, _, ref := refFromPath(r)
 	root, err := s.Store.EntityRoot(r.Context(), ref)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("No entity named '%s' found, with kind '%s' in namespace '%s'", name, kind, ns)
+		return notFound("found no entity for ref %s", ref)
 	}
 	if err != nil {
 		return err
 	}
 	l, err := s.Store.Location(r.Context(), root)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && l.Source != "api") {
+		// Like Backstage: config locations are not registered locations,
+		// and GET/DELETE /locations/{id} do not know them either.
+		var where catalog.LocationRef
+		if final, ferr := s.Store.FinalByRef(r.Context(), ref); ferr == nil {
+			var e struct {
+				Metadata struct {
+					Annotations map[string]string `json:"annotations"`
+				} `json:"metadata"`
+			}
+			json.Unmarshal(final, &e)
+			where, _ = catalog.ParseLocationRef(e.Metadata.Annotations[catalog.AnnotationOriginLocation])
+		}
+		return notFound("Found no location with type %s and target %s", where.Type, where.Target)
+	}
 	if err != nil {
-		return notFound("Found no location for entity %s", ref)
+		return err
 	}
 	writeJSON(w, http.StatusOK, locJSON(l))
 	return nil
@@ -1038,9 +1058,9 @@ func (s *Server) getLocationByEntity(w http.ResponseWriter, r *http.Request) err
 // POST /locations/by-query
 func (s *Server) postLocationsByQuery(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Cursor *string        `json:"cursor"`
-		Limit  *float64       `json:"limit"`
-		Query  map[string]any `json:"query"`
+		Cursor *string  `json:"cursor"`
+		Limit  *float64 `json:"limit"`
+		Query  any      `json:"query"`
 	}
 	if r.ContentLength != 0 {
 		if err := readBody(r, &body); err != nil && !strings.Contains(err.Error(), "Empty request body") {
@@ -1052,11 +1072,20 @@ func (s *Server) postLocationsByQuery(w http.ResponseWriter, r *http.Request) er
 		AfterID string         `json:"afterId,omitempty"`
 		Query   map[string]any `json:"query,omitempty"`
 	}
-	c := locCursor{Limit: 1000, Query: body.Query}
+	c := locCursor{Limit: 1000}
+	if body.Query != nil {
+		q, ok := body.Query.(map[string]any)
+		if !ok {
+			return inputErr("Query must be an object")
+		}
+		c.Query = q
+	}
 	if body.Cursor != nil {
 		if *body.Cursor == "" {
 			return inputErr("Cursor cannot be empty")
 		}
+		// The cursor carries the query; the body's is ignored.
+		c = locCursor{}
 		b, err := decodeBase64(*body.Cursor)
 		if err != nil || json.Unmarshal(b, &c) != nil {
 			return inputErr("Malformed cursor, unknown encoding")

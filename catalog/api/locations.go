@@ -19,12 +19,12 @@ func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b)
 func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
 
 // matchLocation evaluates a predicate query against a location's fields
-// (id, type, target); there are few locations, so this runs in memory.
+// (id, type, target, entityRef); there are few locations, so this runs in memory.
 func matchLocation(q map[string]any, l locationJSON) (bool, error) {
 	if q == nil {
 		return true, nil
 	}
-	fields := map[string]string{"id": l.ID, "type": l.Type, "target": l.Target}
+	fields := map[string]string{"id": l.ID, "type": l.Type, "target": l.Target, "entityref": l.EntityRef}
 	var eval func(p any) (bool, error)
 	eval = func(p any) (bool, error) {
 		obj, ok := p.(map[string]any)
@@ -53,41 +53,60 @@ func matchLocation(q map[string]any, l locationJSON) (bool, error) {
 			}
 			return false, nil
 		}
-		for k, cond := range obj {
-			val, has := fields[strings.ToLower(k)]
-			switch c := cond.(type) {
-			case string:
-				if !has || !strings.EqualFold(val, c) {
-					return false, nil
-				}
-			case map[string]any:
-				switch {
-				case c["$exists"] != nil:
-					if want, _ := c["$exists"].(bool); want != has {
-						return false, nil
-					}
-				case c["$in"] != nil:
-					list, _ := c["$in"].([]any)
-					found := false
-					for _, item := range list {
-						if s, ok := item.(string); ok && has && strings.EqualFold(s, val) {
-							found = true
-						}
-					}
-					if !found {
-						return false, nil
-					}
-				case c["$hasPrefix"] != nil:
-					p, _ := c["$hasPrefix"].(string)
-					if !has || !strings.HasPrefix(strings.ToLower(val), strings.ToLower(p)) {
-						return false, nil
-					}
-				default:
-					return false, inputErr(`Invalid filter predicate value for field "%s"`, k)
-				}
-			default:
-				return false, inputErr(`Invalid filter predicate value for field "%s"`, k)
+		keys := sortedKeys(obj)
+		for _, k := range keys {
+			if strings.HasPrefix(k, "$") {
+				return false, inputErr("Invalid filter predicate, unknown logic operator '%s'", strings.Join(keys, ", "))
 			}
+		}
+		// Every key is checked before any value, so the answer does not
+		// depend on the order the keys are visited in.
+		for _, k := range keys {
+			if _, known := fields[strings.ToLower(k)]; !known {
+				return false, inputErr("Invalid filter predicate, expected key to be 'id', 'type', 'target', or 'entityRef', got '%s'", k)
+			}
+		}
+		matched := true
+		for _, k := range keys {
+			val := fields[strings.ToLower(k)]
+			cond := obj[k]
+			if s, ok := primitive(cond); ok {
+				matched = matched && strings.EqualFold(val, s)
+				continue
+			}
+			c, ok := cond.(map[string]any)
+			if !ok || c == nil {
+				return false, inputErr("Invalid filter predicate, got unknown matcher object '%s'", mustJSON(cond))
+			}
+			if e, ok := c["$exists"]; ok {
+				want, _ := e.(bool)
+				matched = matched && want // every location has every field
+				continue
+			}
+			if in, ok := c["$in"]; ok {
+				list, _ := in.([]any)
+				found := false
+				for _, item := range list {
+					if s, ok := primitive(item); ok && strings.EqualFold(s, val) {
+						found = true
+					}
+				}
+				matched = matched && found
+				continue
+			}
+			if p, ok := c["$hasPrefix"]; ok {
+				prefix, _ := p.(string)
+				matched = matched && strings.HasPrefix(strings.ToLower(val), strings.ToLower(prefix))
+				continue
+			}
+			if _, ok := c["$contains"]; ok {
+				matched = false // no location field is an array
+				continue
+			}
+			return false, inputErr("Invalid filter predicate, got unknown matcher object '%s'", mustJSON(cond))
+		}
+		if !matched {
+			return false, nil
 		}
 		return true, nil
 	}
@@ -175,4 +194,7 @@ func (s *Server) postAnalyzeLocation(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-var _ = json.Marshal
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -199,10 +199,81 @@ func decodeAfter(s string) (afterCursor, error) {
 			return c, inputErr("Malformed after cursor, could not be parsed")
 		}
 	}
-	if err := json.Unmarshal(b, &c); err != nil {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return c, inputErr("Malformed after cursor, could not be parsed")
 	}
+	// Backstage's own messages, typo included.
+	if v, ok := raw["limit"]; ok && v != nil {
+		n, isInt := v.(float64)
+		if !isInt || n != float64(int(n)) {
+			return c, inputErr("Malformed after cursor, limit was not an number")
+		}
+		limit := int(n)
+		c.Limit = &limit
+	}
+	if v, ok := raw["offset"]; ok && v != nil {
+		n, isInt := v.(float64)
+		if !isInt || n != float64(int(n)) {
+			return c, inputErr("Malformed after cursor, offset was not a number")
+		}
+		offset := int(n)
+		c.Offset = &offset
+	}
 	return c, nil
+}
+
+// nextPageQuery is the query of GET /entities' next page, built as
+// Backstage builds it with URLSearchParams: the request's parameters in
+// their order, offset removed, after replacing the first after (or
+// appended).
+func nextPageQuery(rawQuery, after string) string {
+	var parts []string
+	placed := false
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(k)
+		value, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			continue // net/url drops such pairs too
+		}
+		switch key {
+		case "offset":
+			continue
+		case "after":
+			if placed {
+				continue
+			}
+			placed = true
+			value = after
+		}
+		parts = append(parts, formEncode(key)+"="+formEncode(value))
+	}
+	if !placed {
+		parts = append(parts, "after="+formEncode(after))
+	}
+	return strings.Join(parts, "&")
+}
+
+// formEncode is application/x-www-form-urlencoded as URLSearchParams
+// writes it: alphanumerics and *-._ kept, space as +, the rest %XX.
+func formEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '*', c == '-', c == '.', c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // queryCursor is the by-query cursor, in Backstage's shape so that one
@@ -258,13 +329,24 @@ func decodeCursor(s string) (queryCursor, error) {
 // parsePredicate reads a predicate query ($all, $any, $not, $exists, $in,
 // $hasPrefix, $contains) into a store predicate.
 func parsePredicate(raw any) (store.Predicate, error) {
+	return parsePredicateAt(raw, 0)
+}
+
+// maxPredicateDepth bounds the nesting of $all, $any and $not: each level
+// is a level of SQL, and the database refuses deep enough ones.
+const maxPredicateDepth = 100
+
+func parsePredicateAt(raw any, depth int) (store.Predicate, error) {
+	if depth > maxPredicateDepth {
+		return nil, inputErr("Invalid query: predicates may not be nested more than %d levels deep", maxPredicateDepth)
+	}
 	obj, ok := raw.(map[string]any)
 	if !ok {
 		b, _ := json.Marshal(raw)
 		return nil, inputErr(`Invalid filter predicate: top-level primitive values are not supported. Wrap the value in a field expression, e.g. { "kind": %s }`, b)
 	}
 	if v, ok := obj["$not"]; ok && len(obj) == 1 {
-		p, err := parsePredicate(v)
+		p, err := parsePredicateAt(v, depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +363,7 @@ func parsePredicate(raw any) (store.Predicate, error) {
 		}
 		var subs []store.Predicate
 		for _, item := range list {
-			p, err := parsePredicate(item)
+			p, err := parsePredicateAt(item, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -384,20 +466,26 @@ func containsRelation(target map[string]any) (store.Predicate, error) {
 			switch t := v.(type) {
 			case string:
 				refs = []string{t}
-			case map[string]any:
-				list, _ := t["$in"].([]any)
-				if len(t) != 1 || len(list) == 0 {
-					return nil, inputErr(`Unsupported value in $contains for "relations": expected a string or { "$in": [strings] }`)
+			default:
+				unsupported := func() error {
+					b, _ := json.Marshal(v)
+					return inputErr(`Unsupported value in $contains for "relations": expected a string or { "$in": [strings] }, but got %s`, b)
+				}
+				m, isObj := t.(map[string]any)
+				list, isList := m["$in"].([]any)
+				if !isObj || len(m) != 1 || !isList {
+					return nil, unsupported()
 				}
 				for _, item := range list {
 					s, ok := item.(string)
 					if !ok {
-						return nil, inputErr(`Unsupported value in $contains for "relations": expected a string or { "$in": [strings] }`)
+						return nil, unsupported()
 					}
 					refs = append(refs, s)
 				}
-			default:
-				return nil, inputErr(`Unsupported value in $contains for "relations": expected a string or { "$in": [strings] }`)
+				if len(refs) == 0 {
+					return nil, inputErr(`Empty "$in" array for $contains on "relations" is not allowed`)
+				}
 			}
 		default:
 			return nil, inputErr(`Unsupported key "%s" in $contains for "relations". Only "type" and "targetRef" are supported`, rawKey)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -41,7 +42,25 @@ func (Field) predicate() {}
 // compile turns a predicate into an SQL condition on entities aliased e.
 // relations.<type> keys are answered from the relations table, the rest
 // from the filter rows.
-func compile(p Predicate, args *[]any) string {
+func compile(p Predicate, args *[]any) string { return onEntity.compile(p, args) }
+
+// on says which entity a condition tests: the SQL expressions of its id
+// and, when at hand, its ref. Without a ref, relation conditions find the
+// ids of the matching refs through the ref index.
+//
+// Conditions are IN lists by default: each list is built once, which suits
+// tests of many entities. With probe set they are correlated EXISTS
+// subqueries, each an index seek per entity, which suits a few entities
+// read in an order of their own (a page read along the uid index): an IN
+// list would read every matching filter row first.
+type on struct {
+	id, ref string
+	probe   bool
+}
+
+var onEntity = on{id: "e.id", ref: "e.ref"}
+
+func (w on) compile(p Predicate, args *[]any) string {
 	switch t := p.(type) {
 	case nil:
 		return "1 = 1"
@@ -51,7 +70,7 @@ func compile(p Predicate, args *[]any) string {
 		}
 		parts := make([]string, len(t))
 		for i, sub := range t {
-			parts[i] = "(" + compile(sub, args) + ")"
+			parts[i] = "(" + w.compile(sub, args) + ")"
 		}
 		return strings.Join(parts, " AND ")
 	case Any:
@@ -60,23 +79,35 @@ func compile(p Predicate, args *[]any) string {
 		}
 		parts := make([]string, len(t))
 		for i, sub := range t {
-			parts[i] = "(" + compile(sub, args) + ")"
+			parts[i] = "(" + w.compile(sub, args) + ")"
 		}
-		return strings.Join(parts, " OR ")
+		// Parenthesized so that a condition ANDed after it (a cursor, a
+		// full-text term) applies to every alternative.
+		return "(" + strings.Join(parts, " OR ") + ")"
 	case Not:
-		return "NOT (" + compile(t.P, args) + ")"
+		return "NOT (" + w.compile(t.P, args) + ")"
 	case Field:
 		key := strings.ToLower(t.Key)
 		if typ, ok := strings.CutPrefix(key, "relations."); ok {
 			*args = append(*args, typ)
-			q := "e.ref IN (SELECT source_ref FROM relations WHERE lower(type) = ?"
-			q += valueCondition("target_ref", t, args)
-			return q + ")"
+			sub := "SELECT source_ref FROM relations WHERE lower(type) = ?" + valueCondition("target_ref", t, args)
+			if w.ref != "" {
+				return w.ref + " IN (" + sub + ")"
+			}
+			return w.id + " IN (SELECT x.id FROM entities x WHERE x.ref IN (" + sub + "))"
 		}
 		*args = append(*args, key)
-		q := "e.id IN (SELECT entity_id FROM search WHERE key = ?"
-		q += valueCondition("value", t, args)
-		return q + ")"
+		switch {
+		case !w.probe:
+			return w.id + " IN (SELECT entity_id FROM search WHERE key = ?" + valueCondition("value", t, args) + ")"
+		case t.Values != nil:
+			// A seek on search_key_value (key, value, entity_id).
+			return "EXISTS (SELECT 1 FROM search WHERE key = ?" + valueCondition("value", t, args) + " AND entity_id = " + w.id + ")"
+		default:
+			// Existence and prefixes: the entity's own rows (search_entity);
+			// +key keeps the planner from scanning every row of the key.
+			return "EXISTS (SELECT 1 FROM search WHERE entity_id = " + w.id + " AND +key = ?" + valueCondition("value", t, args) + ")"
+		}
 	}
 	panic(fmt.Sprintf("store: unknown predicate %T", p))
 }
@@ -219,16 +250,8 @@ func (s *Store) Query(ctx context.Context, req QueryRequest) (rows []QueryRow, t
 // QueryEach is Query calling fn for each row as it is read, so a caller can
 // stream any number of rows without holding them.
 func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRow) error) (total int, err error) {
-	var args []any
 	sortKey := strings.ToLower(req.SortField)
-	from := "FROM entities e"
-	valueCol := "NULL"
-	if sortKey != "" {
-		from = "FROM entities e JOIN search o ON o.entity_id = e.id AND o.key = ? AND o.value IS NOT NULL"
-		args = append(args, sortKey)
-		valueCol = "o.value"
-	}
-	cond := compile(req.Filter, &args)
+	var text *textFilter
 	if req.TextTerm != "" {
 		fields := req.TextFields
 		if len(fields) == 0 {
@@ -238,74 +261,296 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 				fields = []string{"metadata.uid"}
 			}
 		}
-		marks := make([]string, len(fields))
-		for i, f := range fields {
-			marks[i] = "?"
-			args = append(args, strings.ToLower(f))
+		text = &textFilter{pattern: "%" + likeEscaper.Replace(strings.ToLower(req.TextTerm)) + "%"}
+		for _, f := range fields {
+			text.keys = append(text.keys, strings.ToLower(f))
 		}
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(req.TextTerm))
-		args = append(args, "%"+esc+"%")
-		cond += " AND e.id IN (SELECT entity_id FROM search WHERE key IN (" + strings.Join(marks, ", ") + `) AND value LIKE ? ESCAPE '\')`
 	}
 	if req.CountTotal {
-		cq := "SELECT COUNT(*) " + from + " WHERE " + cond
-		if err := s.db.QueryRowContext(ctx, cq, args...).Scan(&total); err != nil {
+		cq, cargs := countQuery(req.Filter, text, sortKey)
+		if total, err = s.count(ctx, cq, cargs); err != nil {
 			return 0, fmt.Errorf("count entities: %w", err)
 		}
 	}
 	if req.Limit == 0 {
 		return total, nil
 	}
+	if sortKey == "" {
+		return total, s.queryByUID(ctx, req, text, fn)
+	}
+
+	args := []any{sortKey}
+	from := "FROM entities e JOIN search o ON o.entity_id = e.id AND o.key = ? AND o.value IS NOT NULL"
+	cond := compile(req.Filter, &args)
+	if text != nil {
+		cond += " AND " + text.compile(onEntity, &args)
+	}
 	desc := req.Desc != req.Backwards
 	cmp, dir := ">", "ASC"
 	if desc {
 		cmp, dir = "<", "DESC"
 	}
-	pageArgs := append([]any(nil), args...)
 	page := cond
 	if req.After != nil {
-		if sortKey != "" && len(req.After) == 2 && req.After[0] != nil && req.After[1] != nil {
+		if len(req.After) == 2 && req.After[0] != nil && req.After[1] != nil {
 			page += fmt.Sprintf(" AND (o.value %s ? OR (o.value = ? AND e.uid %s ?))", cmp, cmp)
-			pageArgs = append(pageArgs, *req.After[0], *req.After[0], *req.After[1])
+			args = append(args, *req.After[0], *req.After[0], *req.After[1])
 		} else if len(req.After) >= 1 && req.After[len(req.After)-1] != nil {
 			page += fmt.Sprintf(" AND e.uid %s ?", cmp)
-			pageArgs = append(pageArgs, *req.After[len(req.After)-1])
+			args = append(args, *req.After[len(req.After)-1])
 		}
 	}
-	order := "e.uid " + dir
+	q := fmt.Sprintf("SELECT e.final, o.value, e.uid %s WHERE %s ORDER BY o.value %s, e.uid %s LIMIT %d%s",
+		from, page, dir, dir, pageSize(req), offsetClause(req.Offset))
+	return total, s.scanRows(ctx, q, args, fn)
+}
+
+// likeEscaper escapes LIKE's wildcards for ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// textFilter is a full-text condition: some filter row of one of the keys
+// contains the (lower-cased, escaped) term.
+type textFilter struct {
+	keys    []string
+	pattern string // %term%
+}
+
+func (t *textFilter) keyList(args *[]any) string {
+	marks := make([]string, len(t.keys))
+	for i, k := range t.keys {
+		marks[i] = "?"
+		*args = append(*args, k)
+	}
+	return strings.Join(marks, ", ")
+}
+
+func (t *textFilter) compile(w on, args *[]any) string {
+	if !w.probe {
+		q := w.id + " IN (SELECT entity_id FROM search WHERE key IN (" + t.keyList(args) + `) AND value LIKE ? ESCAPE '\')`
+		*args = append(*args, t.pattern)
+		return q
+	}
+	// The entity's own rows (search_entity): a leading % cannot seek, and
+	// +key keeps the planner from scanning every row of the keys.
+	q := "EXISTS (SELECT 1 FROM search WHERE entity_id = " + w.id + " AND +key IN (" + t.keyList(args) + `) AND value LIKE ? ESCAPE '\')`
+	*args = append(*args, t.pattern)
+	return q
+}
+
+// pageSize is the number of rows a page query reads: one more than the
+// limit going forwards (to tell whether there is more), all for -1.
+func pageSize(req QueryRequest) int {
+	switch {
+	case req.Limit < 0:
+		return -1
+	case req.Backwards:
+		return req.Limit
+	}
+	return req.Limit + 1
+}
+
+func offsetClause(offset int) string {
+	if offset > 0 {
+		return fmt.Sprintf(" OFFSET %d", offset)
+	}
+	return ""
+}
+
+// countQuery counts the entities matching a filter and full-text
+// condition, or with a sort field their rows of that field (the page query
+// joins them). The filter rows are one per entity, key and value (see
+// catalog.FilterRowsOf), and each belongs to an existing entity, so a
+// condition on one key can be counted from search_key_value alone, without
+// reading the (wide) entity rows; the rest of the filter is tested on the
+// counted rows' entity ids.
+func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []any) {
+	var args []any
 	if sortKey != "" {
-		order = "o.value " + dir + ", e.uid " + dir
+		args = append(args, sortKey)
+		idOf := on{id: "o.entity_id"}
+		q := "SELECT COUNT(*) FROM search o WHERE o.key = ? AND o.value IS NOT NULL AND " + idOf.compile(filter, &args)
+		if text != nil {
+			q += " AND " + text.compile(idOf, &args)
+		}
+		return q, args
 	}
-	n := req.Limit + 1
-	if req.Backwards {
-		n = req.Limit
+	// The first condition on a filter key of a top-level conjunction leads.
+	var parts []Predicate
+	var flatten func(p Predicate)
+	flatten = func(p Predicate) {
+		if all, ok := p.(All); ok {
+			for _, sub := range all {
+				flatten(sub)
+			}
+			return
+		}
+		if p != nil {
+			parts = append(parts, p)
+		}
 	}
-	if req.Limit < 0 {
-		n = -1 // everything, streamed
+	flatten(filter)
+	lead := -1
+	for i, p := range parts {
+		if f, ok := p.(Field); ok && !strings.HasPrefix(strings.ToLower(f.Key), "relations.") && (f.Values == nil || len(f.Values) > 0) {
+			lead = i
+			break
+		}
 	}
-	q := fmt.Sprintf("SELECT e.final, %s, e.uid %s WHERE %s ORDER BY %s LIMIT %d", valueCol, from, page, order, n)
-	if req.Offset > 0 {
-		q += fmt.Sprintf(" OFFSET %d", req.Offset)
+	var q string
+	switch {
+	case lead >= 0:
+		f := parts[lead].(Field)
+		args = append(args, strings.ToLower(f.Key))
+		if len(f.Values) == 1 {
+			args = append(args, strings.ToLower(f.Values[0]))
+			q = "SELECT COUNT(*) FROM search d WHERE d.key = ? AND d.value = ?"
+		} else {
+			q = "SELECT COUNT(DISTINCT d.entity_id) FROM search d WHERE d.key = ?" + valueCondition("d.value", f, &args)
+		}
+		parts = append(parts[:lead:lead], parts[lead+1:]...)
+	case text != nil:
+		q = "SELECT COUNT(DISTINCT d.entity_id) FROM search d WHERE d.key IN (" + text.keyList(&args) + `) AND d.value LIKE ? ESCAPE '\'`
+		args = append(args, text.pattern)
+		text = nil
+	default:
+		q = "SELECT COUNT(*) FROM entities e WHERE " + compile(filter, &args)
+		if text != nil {
+			q += " AND " + text.compile(onEntity, &args)
+		}
+		return q, args
 	}
-	r, err := s.db.QueryContext(ctx, q, pageArgs...)
+	idOf := on{id: "d.entity_id"}
+	for _, p := range parts {
+		q += " AND (" + idOf.compile(p, &args) + ")"
+	}
+	if text != nil {
+		q += " AND " + text.compile(idOf, &args)
+	}
+	return q, args
+}
+
+// uidWindow is how many entities, in uid order, a page without a sort
+// field first tests against the filter (at least; more for big pages).
+const uidWindow = 1024
+
+// queryByUID reads a page (or, with Limit -1, all) of the entities matching
+// the filter in uid order. Sorting every match by uid would read each
+// matching (wide) entity row, so a page instead walks the uid index from
+// the cursor and tests each entity with index probes: with a filter most
+// entities match, a page needs a few dozen. Only if a window of the index
+// holds too few matches does it sort the matches' uids.
+func (s *Store) queryByUID(ctx context.Context, req QueryRequest, text *textFilter, fn func(QueryRow) error) error {
+	desc := req.Desc != req.Backwards
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+	var after *string
+	if len(req.After) >= 1 && req.After[len(req.After)-1] != nil {
+		after = req.After[len(req.After)-1]
+	}
+	n := pageSize(req)
+	cond := func(w on, alias string, args *[]any) string {
+		c := w.compile(req.Filter, args)
+		if text != nil {
+			c += " AND " + text.compile(w, args)
+		}
+		if after != nil {
+			c += fmt.Sprintf(" AND %s.uid %s ?", alias, cmp)
+			*args = append(*args, *after)
+		}
+		return c
+	}
+	if n < 0 {
+		// Everything, streamed along the uid index: no sort, flat memory.
+		var args []any
+		q := fmt.Sprintf("SELECT e.final, NULL, e.uid FROM entities e WHERE %s ORDER BY e.uid %s LIMIT -1%s",
+			cond(on{id: "e.id", ref: "e.ref", probe: true}, "e", &args), dir, offsetClause(req.Offset))
+		return s.scanRows(ctx, q, args, fn)
+	}
+
+	window := max(uidWindow, 16*(n+req.Offset))
+	var args []any
+	var span string
+	if after != nil {
+		span = fmt.Sprintf(" WHERE uid %s ?", cmp)
+		args = append(args, *after)
+	}
+	inner := fmt.Sprintf("SELECT id, uid FROM entities%s ORDER BY uid %s LIMIT %d", span, dir, window)
+	probe := on{id: "w.id", probe: true}
+	c := probe.compile(req.Filter, &args)
+	if text != nil {
+		c += " AND " + text.compile(probe, &args)
+	}
+	q := fmt.Sprintf("SELECT e.final, NULL, e.uid FROM entities e WHERE e.id IN (SELECT w.id FROM (%s) w WHERE %s ORDER BY w.uid %s LIMIT %d%s) ORDER BY e.uid %s",
+		inner, c, dir, n, offsetClause(req.Offset), dir)
+	var rows []QueryRow
+	if err := s.scanRows(ctx, q, args, func(r QueryRow) error {
+		rows = append(rows, r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	complete := len(rows) == n
+	if !complete {
+		// Fewer matches than asked: the answer if the window reached the
+		// end of the index.
+		var wargs []any
+		if after != nil {
+			wargs = append(wargs, *after)
+		}
+		var uid string
+		err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT uid FROM entities%s ORDER BY uid %s LIMIT 1 OFFSET %d", span, dir, window), wargs...).Scan(&uid)
+		if errors.Is(err, sql.ErrNoRows) {
+			complete = true
+		} else if err != nil {
+			return fmt.Errorf("query entities: %w", err)
+		}
+	}
+	if complete {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// A filter few entities match: sort the matches' uids, then read the
+	// page's entities.
+	args = args[:0]
+	q = fmt.Sprintf("SELECT e.final, NULL, e.uid FROM entities e WHERE e.id IN (SELECT m.id FROM entities m WHERE %s ORDER BY m.uid %s LIMIT %d%s) ORDER BY e.uid %s",
+		cond(on{id: "m.id", ref: "m.ref"}, "m", &args), dir, n, offsetClause(req.Offset), dir)
+	return s.scanRows(ctx, q, args, fn)
+}
+
+// scanRows runs a page query of (final, sort value, uid) rows.
+func (s *Store) scanRows(ctx context.Context, q string, args []any, fn func(QueryRow) error) error {
+	r, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return 0, fmt.Errorf("query entities: %w", err)
+		return fmt.Errorf("query entities: %w", err)
 	}
 	defer r.Close()
 	for r.Next() {
 		var row QueryRow
 		var v sql.NullString
 		if err := r.Scan(&row.Final, &v, &row.UID); err != nil {
-			return 0, err
+			return err
 		}
 		if v.Valid {
 			row.Value = &v.String
 		}
 		if err := fn(row); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return total, r.Err()
+	return r.Err()
+}
+
+// count runs a COUNT query.
+func (s *Store) count(ctx context.Context, q string, args []any) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
 }
 
 // ByRefs returns final entities for canonical refs, in request order, with
@@ -378,44 +623,111 @@ type FacetValue struct {
 func (s *Store) Facets(ctx context.Context, facets []string, filter Predicate) (map[string][]FacetValue, error) {
 	out := make(map[string][]FacetValue, len(facets))
 	for _, facet := range facets {
-		key := strings.ToLower(facet)
-		var args []any
-		var q string
-		if typ, ok := strings.CutPrefix(key, "relations."); ok {
-			args = append(args, typ)
-			cond := compile(filter, &args)
-			q = `SELECT r.target_ref, COUNT(*) FROM (SELECT DISTINCT source_ref, target_ref FROM relations WHERE lower(type) = ?) r
-				JOIN entities e ON e.ref = r.source_ref WHERE ` + cond + ` GROUP BY r.target_ref ORDER BY r.target_ref`
+		var values []FacetValue
+		var err error
+		if typ, ok := strings.CutPrefix(strings.ToLower(facet), "relations."); ok {
+			values, err = s.relationFacet(ctx, typ, filter)
 		} else {
-			args = append(args, key)
-			cond := "1 = 1"
-			if filter != nil {
-				cond = compile(filter, &args)
-				cond = "s.entity_id IN (SELECT e.id FROM entities e WHERE " + cond + ")"
-			}
-			q = `SELECT COALESCE(s.original_value, s.value) AS v, COUNT(*) FROM search s
-				WHERE s.key = ? AND s.value IS NOT NULL AND ` + cond + ` GROUP BY v ORDER BY v`
+			values, err = s.facet(ctx, strings.ToLower(facet), filter)
 		}
-		rows, err := s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("facet %s: %w", facet, err)
 		}
-		values := []FacetValue{}
+		out[facet] = values
+	}
+	return out, nil
+}
+
+func (s *Store) relationFacet(ctx context.Context, typ string, filter Predicate) ([]FacetValue, error) {
+	args := []any{typ}
+	cond := compile(filter, &args)
+	q := `SELECT r.target_ref, COUNT(*) FROM (SELECT DISTINCT source_ref, target_ref FROM relations WHERE lower(type) = ?) r
+		JOIN entities e ON e.ref = r.source_ref WHERE ` + cond + ` GROUP BY r.target_ref ORDER BY r.target_ref`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	values := []FacetValue{}
+	for rows.Next() {
+		var fv FacetValue
+		if err := rows.Scan(&fv.Value, &fv.Count); err != nil {
+			return nil, err
+		}
+		values = append(values, fv)
+	}
+	return values, rows.Err()
+}
+
+// facet counts a filter key's values by original value. Rows keep an
+// original value only where it differs from the lower-cased one, so it
+// counts by lower-cased value along search_key_value (which holds the
+// original values too, so the rows are never read), noting whether a value
+// has originals and which; only a value whose rows disagree (some with an
+// original, or different ones) is counted again by original value.
+func (s *Store) facet(ctx context.Context, key string, filter Predicate) ([]FacetValue, error) {
+	args := []any{key}
+	cond := ""
+	if filter != nil {
+		cond = " AND " + on{id: "s.entity_id"}.compile(filter, &args)
+	}
+	q := `SELECT s.value, COUNT(*), COUNT(s.original_value), MIN(s.original_value), MAX(s.original_value)
+		FROM search s WHERE s.key = ? AND s.value IS NOT NULL` + cond + ` GROUP BY s.value`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	var mixed []string
+	for rows.Next() {
+		var value string
+		var n, withOriginal int
+		var lo, hi sql.NullString
+		if err := rows.Scan(&value, &n, &withOriginal, &lo, &hi); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		switch {
+		case withOriginal == 0:
+			counts[value] += n
+		case withOriginal == n && lo.String == hi.String:
+			counts[lo.String] += n
+		default:
+			mixed = append(mixed, value)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, value := range mixed {
+		margs := append([]any{key, value}, args[1:]...)
+		rows, err := s.db.QueryContext(ctx, `SELECT COALESCE(s.original_value, s.value), COUNT(*)
+			FROM search s WHERE s.key = ? AND s.value = ?`+cond+` GROUP BY 1`, margs...)
+		if err != nil {
+			return nil, err
+		}
 		for rows.Next() {
-			var fv FacetValue
-			if err := rows.Scan(&fv.Value, &fv.Count); err != nil {
+			var v string
+			var n int
+			if err := rows.Scan(&v, &n); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			values = append(values, fv)
+			counts[v] += n
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		out[facet] = values
 	}
-	return out, nil
+	// Ordered as SQLite's BINARY collation orders them: by bytes.
+	values := make([]FacetValue, 0, len(counts))
+	for v, n := range counts {
+		values = append(values, FacetValue{Value: v, Count: n})
+	}
+	sort.Slice(values, func(i, j int) bool { return values[i].Value < values[j].Value })
+	return values, nil
 }
 
 // AncestryItem is one entity of an ancestry walk with its parents' refs.

@@ -63,6 +63,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	db := sql.OpenDB(connector{drv: drv, dsn: dsn})
 	// One writer at a time is all SQLite allows; readers run beside it in WAL.
 	db.SetMaxOpenConns(8)
+	// Keep them all open: database/sql keeps 2 idle by default, so under
+	// load it would close and reopen connections (and their page caches)
+	// all the time.
+	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, OrphanStrategy: "delete", now: time.Now, spillDir: filepath.Dir(path)}
 	// Spill files of applies cut short by a crash are of no further use:
