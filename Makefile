@@ -3,12 +3,13 @@
 #   make run     serve the bundled demo catalog on http://127.0.0.1:7007
 #   make test    vet and run every test (what CI runs)
 #   make bench   ingest benchmarks on generated 10k and 100k catalogs
+#   make bench-api  API load benchmark (wrk) on generated 10k and 100k catalogs
 
 GO      ?= go
 BIN     ?= bin/greenroom
 DATA    ?= data
 
-.PHONY: all build run test vet unit fuzz bench bench-ingest clean
+.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api clean
 
 all: build
 
@@ -49,6 +50,14 @@ bench-ingest: build
 	  /usr/bin/time -f "wall %es, peak RSS %M KiB" $(BIN) ingest --config $$dir/app-config.yaml --data-dir $$dir/data 2>&1 | grep -v '^time='; \
 	  rm -rf $$dir; \
 	done
+
+# API latency under load: wrk (installed from Debian if missing) against
+# `greenroom serve` on generated 10k and 100k catalogs; p50/p99/req/s per
+# case beside its target, and RSS and bytes/s of a streamed GET /entities.
+# Settings: SIZES, DURATION, WARMUP, THREADS, CONNS, CASES, WORKDIR (see
+# the script).
+bench-api: build
+	BIN=$(BIN) bash catalog/api/testdata/bench-api.sh
 
 clean:
 	rm -rf bin $(DATA)

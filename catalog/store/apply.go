@@ -975,14 +975,16 @@ func appendStitched(final []byte, relations []catalog.Relation, status *catalog.
 	}
 	out := make([]byte, 0, len(final)+len(relations)*64+16)
 	out = append(out, final[:len(final)-1]...)
-	if len(relations) > 0 {
-		rb, err := json.Marshal(relations)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, `,"relations":`...)
-		out = append(out, rb...)
+	// Backstage's stitcher always serves a relations array, empty or not.
+	if relations == nil {
+		relations = []catalog.Relation{}
 	}
+	rb, err := json.Marshal(relations)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, `,"relations":`...)
+	out = append(out, rb...)
 	if status != nil {
 		sb, err := json.Marshal(status)
 		if err != nil {
@@ -1026,6 +1028,9 @@ func (a *Applier) stitchOne(ref string, ent stitchEntity, relations []catalog.Re
 			return fmt.Errorf("stitch %s: %w", ref, err)
 		}
 		doc.Relations = relations
+		if doc.Relations == nil {
+			doc.Relations = []catalog.Relation{}
+		}
 		doc.Status = nil
 		if hasErrors {
 			if doc.Status, err = a.statusOf(selErrs, ref); err != nil {
@@ -1088,7 +1093,7 @@ type stitchDoc struct {
 	Kind       json.RawMessage            `json:"kind"`
 	Metadata   map[string]json.RawMessage `json:"metadata"`
 	Spec       json.RawMessage            `json:"spec,omitempty"`
-	Relations  []catalog.Relation         `json:"relations,omitempty"`
+	Relations  []catalog.Relation         `json:"relations"`
 	Status     *catalog.Status            `json:"status,omitempty"`
 }
 

@@ -172,12 +172,16 @@ func (s *Store) List(ctx context.Context, req ListRequest, fn func(final []byte)
 	var args []any
 	var orderBy []string
 	for _, o := range req.Order {
-		v := sortValue(o.Field, &args)
+		// The value is used twice (nulls last, then the order), and so are
+		// its arguments.
+		var vargs []any
+		v := sortValue(o.Field, &vargs)
 		dir := "ASC"
 		if o.Desc {
 			dir = "DESC"
 		}
 		orderBy = append(orderBy, "("+v+") IS NULL", v+" "+dir)
+		args = append(append(args, vargs...), vargs...)
 	}
 	if len(req.Order) > 0 {
 		orderBy = append(orderBy, "e.uid ASC")
@@ -268,7 +272,7 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	}
 	if req.CountTotal {
 		cq, cargs := countQuery(req.Filter, text, sortKey)
-		if total, err = s.count(ctx, cq, cargs); err != nil {
+		if total, err = s.cachedCount(ctx, cq, cargs); err != nil {
 			return 0, fmt.Errorf("count entities: %w", err)
 		}
 	}
@@ -276,7 +280,11 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 		return total, nil
 	}
 	if sortKey == "" {
-		return total, s.queryByUID(ctx, req, text, fn)
+		matches := -1
+		if req.CountTotal {
+			matches = total
+		}
+		return total, s.queryByUID(ctx, req, text, matches, fn)
 	}
 
 	args := []any{sortKey}
@@ -431,15 +439,21 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 
 // uidWindow is how many entities, in uid order, a page without a sort
 // field first tests against the filter (at least; more for big pages).
-const uidWindow = 1024
+// With fewer than fewMatches matches in all (when counted), sorting them
+// is cheaper than probing a window.
+const (
+	uidWindow  = 1024
+	fewMatches = 256
+)
 
 // queryByUID reads a page (or, with Limit -1, all) of the entities matching
 // the filter in uid order. Sorting every match by uid would read each
 // matching (wide) entity row, so a page instead walks the uid index from
 // the cursor and tests each entity with index probes: with a filter most
 // entities match, a page needs a few dozen. Only if a window of the index
-// holds too few matches does it sort the matches' uids.
-func (s *Store) queryByUID(ctx context.Context, req QueryRequest, text *textFilter, fn func(QueryRow) error) error {
+// holds too few matches (or the count, matches, is known to be small;
+// -1 when unknown) does it sort the matches' uids.
+func (s *Store) queryByUID(ctx context.Context, req QueryRequest, text *textFilter, matches int, fn func(QueryRow) error) error {
 	desc := req.Desc != req.Backwards
 	cmp, dir := ">", "ASC"
 	if desc {
@@ -469,6 +483,9 @@ func (s *Store) queryByUID(ctx context.Context, req QueryRequest, text *textFilt
 		return s.scanRows(ctx, q, args, fn)
 	}
 
+	if matches >= 0 && matches < fewMatches {
+		return s.sortedByUID(ctx, req, n, cond, dir, fn)
+	}
 	window := max(uidWindow, 16*(n+req.Offset))
 	var args []any
 	var span string
@@ -515,10 +532,14 @@ func (s *Store) queryByUID(ctx context.Context, req QueryRequest, text *textFilt
 		}
 		return nil
 	}
-	// A filter few entities match: sort the matches' uids, then read the
-	// page's entities.
-	args = args[:0]
-	q = fmt.Sprintf("SELECT e.final, NULL, e.uid FROM entities e WHERE e.id IN (SELECT m.id FROM entities m WHERE %s ORDER BY m.uid %s LIMIT %d%s) ORDER BY e.uid %s",
+	return s.sortedByUID(ctx, req, n, cond, dir, fn)
+}
+
+// sortedByUID reads a page for a filter few entities match: it sorts the
+// matches' uids, then reads the page's entities.
+func (s *Store) sortedByUID(ctx context.Context, req QueryRequest, n int, cond func(on, string, *[]any) string, dir string, fn func(QueryRow) error) error {
+	var args []any
+	q := fmt.Sprintf("SELECT e.final, NULL, e.uid FROM entities e WHERE e.id IN (SELECT m.id FROM entities m WHERE %s ORDER BY m.uid %s LIMIT %d%s) ORDER BY e.uid %s",
 		cond(on{id: "m.id", ref: "m.ref"}, "m", &args), dir, n, offsetClause(req.Offset), dir)
 	return s.scanRows(ctx, q, args, fn)
 }
@@ -623,17 +644,16 @@ type FacetValue struct {
 func (s *Store) Facets(ctx context.Context, facets []string, filter Predicate) (map[string][]FacetValue, error) {
 	out := make(map[string][]FacetValue, len(facets))
 	for _, facet := range facets {
-		var values []FacetValue
-		var err error
-		if typ, ok := strings.CutPrefix(strings.ToLower(facet), "relations."); ok {
-			values, err = s.relationFacet(ctx, typ, filter)
-		} else {
-			values, err = s.facet(ctx, strings.ToLower(facet), filter)
-		}
+		values, err := s.cachedFacet(ctx, facet, filter, func() ([]FacetValue, error) {
+			if typ, ok := strings.CutPrefix(strings.ToLower(facet), "relations."); ok {
+				return s.relationFacet(ctx, typ, filter)
+			}
+			return s.facet(ctx, strings.ToLower(facet), filter)
+		})
 		if err != nil {
 			return nil, fmt.Errorf("facet %s: %w", facet, err)
 		}
-		out[facet] = values
+		out[facet] = append([]FacetValue{}, values...) // the cache's are shared
 	}
 	return out, nil
 }

@@ -47,12 +47,13 @@ type Store struct {
 	spillDir       string // temporary files of large applies, beside the database
 	background     sync.WaitGroup
 	checkpointing  atomic.Bool
+	results        resultCache
 }
 
 // OpenSQLite opens (creating if needed) a SQLite database file and applies
 // pending migrations. path ":memory:" is not supported: tests use a temp file.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_cache_size=-49152"
+	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_cache_size=-49152&_stmt_cache_size=32"
 	// Automatic checkpoints would run inside the commit of a big apply and
 	// copy the whole WAL into the database before the commit returns; the
 	// store checkpoints in the background after each apply instead.
@@ -62,13 +63,15 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}}
 	db := sql.OpenDB(connector{drv: drv, dsn: dsn})
 	// One writer at a time is all SQLite allows; readers run beside it in WAL.
-	db.SetMaxOpenConns(8)
+	// One more is the result cache's, which only watches for changes.
+	db.SetMaxOpenConns(9)
 	// Keep them all open: database/sql keeps 2 idle by default, so under
 	// load it would close and reopen connections (and their page caches)
 	// all the time.
-	db.SetMaxIdleConns(8)
+	db.SetMaxIdleConns(9)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, OrphanStrategy: "delete", now: time.Now, spillDir: filepath.Dir(path)}
+	s.results.db = db
 	// Spill files of applies cut short by a crash are of no further use:
 	// their transaction never committed.
 	if stale, err := filepath.Glob(filepath.Join(s.spillDir, "greenroom-apply-*.spill")); err == nil {
@@ -97,6 +100,7 @@ func (c connector) Driver() driver.Driver                        { return c.drv 
 // checkpoints what is left when its last connection closes).
 func (s *Store) Close() error {
 	s.background.Wait()
+	s.results.close()
 	return s.db.Close()
 }
 
@@ -200,6 +204,20 @@ func (s *Store) AddLocation(ctx context.Context, typ, target, source string) (Lo
 		return Location{}, false, fmt.Errorf("add location %s:%s: %w", typ, target, err)
 	}
 	return l, true, nil
+}
+
+// RestoreLocation registers a location under a given id (updating a
+// registered location keeps its id).
+func (s *Store) RestoreLocation(ctx context.Context, l Location) error {
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = s.now().UTC()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO locations (id, type, target, source, created_at) VALUES (?, ?, ?, ?, ?)`,
+		l.ID, l.Type, l.Target, l.Source, l.CreatedAt.Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("register location %s:%s: %w", l.Type, l.Target, err)
+	}
+	return nil
 }
 
 const locationColumns = `id, type, target, source, created_at, COALESCE(last_crawl_at, ''), COALESCE(last_crawl_ms, 0)`

@@ -39,12 +39,7 @@ const { stringifyEntityRef, stringifyLocationRef } = require('@backstage/catalog
 
 // ---- known gaps -------------------------------------------------------------------
 // Check name prefix -> why Greenroom does not (yet) behave like Backstage.
-const KNOWN_GAPS = {
-  'updateLocation(': 'PUT /locations/{id} is not implemented (404 "No route")',
-  'removeEntityByUid(<remote-widget uid>) then wait': 'Backstage schedules the deleted entity\'s parent for an immediate refresh, so a still-emitted entity comes back by itself; Greenroom waits for the next periodic crawl',
-  'getEntities({filter:{kind:"Component"},order:{field:"spec.system",order:"asc"},limit:10})': 'store.List binds the order field key once but uses it twice in ORDER BY: 500 "not enough args to execute query" for any paginated order on a non-builtin field',
-  'relations: [] when there are none': 'the stitched entity has no relations key when it has no relations (store appendStitched); Backstage always serves an array',
-};
+const KNOWN_GAPS = {};
 
 // ---- arguments --------------------------------------------------------------------
 const args = process.argv.slice(2);
