@@ -53,6 +53,8 @@ type Store struct {
 // OpenSQLite opens (creating if needed) a SQLite database file and applies
 // pending migrations. path ":memory:" is not supported: tests use a temp file.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	// _stmt_cache_size keeps each connection's last prepared statements:
+	// the API's queries repeat, and preparing them took ~7% of a page's CPU.
 	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000&_txlock=immediate&_cache_size=-49152&_stmt_cache_size=32"
 	// Automatic checkpoints would run inside the commit of a big apply and
 	// copy the whole WAL into the database before the commit returns; the

@@ -3,9 +3,12 @@
 #
 # For each catalog size it generates a synthetic catalog, ingests it, starts
 # `greenroom serve` on 127.0.0.1 (a free port), and runs wrk against one URL
-# per case, printing p50/p99 latency and req/s beside the targets. The last
-# case streams every component (GET /entities?filter=kind=component) with
-# curl, reporting bytes/s and how much the server's RSS grew.
+# per case, printing p50/p99 latency and req/s beside the targets. The
+# stream case fetches every component (GET /entities?filter=kind=component,
+# 55% of the catalog) with curl, first on the idle server and again after
+# the wrk cases, reporting bytes/s and how much the server's RSS grew. The
+# floor case (GET /readyz, which does nothing) shows what p99 this machine
+# gives any handler under the same load.
 #
 # Environment:
 #   BIN=path        greenroom binary (default: go build into the work dir)
