@@ -921,17 +921,20 @@ func readLocationInput(r *http.Request) (catalog.LocationSpec, error) {
 	return spec, nil
 }
 
-func (s *Server) allowedType(t string) bool {
+// checkType refuses location types that may not be registered through
+// the API, with Backstage's message.
+func (s *Server) checkType(t string) error {
 	allowed := s.AllowedLocationTypes
 	if allowed == nil {
 		allowed = []string{"url"}
 	}
 	for _, a := range allowed {
 		if a == t {
-			return true
+			return nil
 		}
 	}
-	return false
+	b, _ := json.Marshal(allowed)
+	return inputErr("Registered locations must be of an allowed type %s", b)
 }
 
 // POST /locations
@@ -948,13 +951,8 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 	if !dryRun && s.Readonly {
 		return notAllowed("This operation not allowed in readonly mode")
 	}
-	if !s.allowedType(spec.Type) {
-		allowed := s.AllowedLocationTypes
-		if allowed == nil {
-			allowed = []string{"url"}
-		}
-		b, _ := json.Marshal(allowed)
-		return inputErr("Registered locations must be of an allowed type %s", b)
+	if err := s.checkType(spec.Type); err != nil {
+		return err
 	}
 	if dryRun {
 		_, err := s.Store.LocationByTarget(r.Context(), spec.Type, spec.Target)
@@ -1064,13 +1062,8 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) error {
 	if s.Readonly {
 		return notAllowed("This operation not allowed in readonly mode")
 	}
-	if !s.allowedType(spec.Type) {
-		allowed := s.AllowedLocationTypes
-		if allowed == nil {
-			allowed = []string{"url"}
-		}
-		b, _ := json.Marshal(allowed)
-		return inputErr("Registered locations must be of an allowed type %s", b)
+	if err := s.checkType(spec.Type); err != nil {
+		return err
 	}
 	id := chi.URLParam(r, "id")
 	old, err := s.Store.Location(r.Context(), id)
