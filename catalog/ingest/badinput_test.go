@@ -323,7 +323,7 @@ func TestBrokenLocationFileKeepsWhatItLedTo(t *testing.T) {
 		{"root file unparsable", "graph/catalog-info.yaml", "kind: [broken",
 			[]string{"location:default/root", "group:default/team-a", "component:default/billing", "location:default/nested", "system:default/platform"}},
 		{"nested Location invalid", "graph/nested/location.yaml",
-			"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: nested\nspec:\n  type: file\n  target: ../shared/\n",
+			"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: nested\nspec:\n  type: file\n  target: ../common/\n",
 			[]string{"location:default/nested", "system:default/platform"}},
 		{"nested Location missing", "graph/nested/location.yaml", "",
 			[]string{"location:default/nested", "system:default/platform"}},

@@ -40,7 +40,7 @@ func TestLocationGraph(t *testing.T) {
 		{"component:default/search", filepath.Join(dir, "services/search/catalog-info.yaml"), "location:default/root"},
 		{"component:default/deep", filepath.Join(dir, "services/deep/er/catalog-info.yaml"), "location:default/root"},
 		{"location:default/nested", filepath.Join(dir, "nested/location.yaml"), "location:default/root"},
-		{"system:default/platform", filepath.Join(dir, "shared/system.yaml"), "location:default/nested"},
+		{"system:default/platform", filepath.Join(dir, "platform/system.yaml"), "location:default/nested"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
@@ -66,7 +66,7 @@ func TestLocationGraph(t *testing.T) {
 	if got := len(e.refs()); got != len(tests) {
 		t.Errorf("%d entities stored, want %d: %v", got, len(tests), e.refs())
 	}
-	// root + team + 3 glob matches + nested + shared
+	// root + team + 3 glob matches + nested + platform
 	if cs.Files != 7 || cs.Entities != len(tests) || cs.Errors != 0 || cs.Apply.Added != len(tests) {
 		t.Errorf("crawl stats %+v", cs)
 	}

@@ -29,7 +29,7 @@ type oracleRecord struct {
 	Relations json.RawMessage `json:"relations"`
 }
 
-// lintFixtureDir holds copies of /work/shared/oracle/fixtures: the four
+// lintFixtureDir holds copies of Backstage's oracle fixtures: the four
 // YAML files and Backstage's verdicts on them.
 const lintFixtureDir = "testdata/lint"
 
@@ -431,14 +431,14 @@ func TestPlaceholderReader(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"root/svc/catalog-info.yaml": "",
 		"root/svc/api.yaml":          "api",
-		"root/shared/schema.json":    "{}",
+		"root/common/schema.json":    "{}",
 		"outside/secret.txt":         "secret",
 	})
 	root := filepath.Join(dir, "root")
 	if err := os.Symlink(filepath.Join(dir, "outside", "secret.txt"), filepath.Join(root, "svc", "link.txt")); err != nil {
 		t.Skipf("symlinks not supported: %v", err)
 	}
-	if err := os.Symlink(filepath.Join(root, "shared"), filepath.Join(root, "svc", "shared-link")); err != nil {
+	if err := os.Symlink(filepath.Join(root, "common"), filepath.Join(root, "svc", "common-link")); err != nil {
 		t.Fatal(err)
 	}
 	base := catalog.LocationRef{Type: "file", Target: filepath.Join(root, "svc", "catalog-info.yaml")}
@@ -453,14 +453,14 @@ func TestPlaceholderReader(t *testing.T) {
 	}{
 		{name: "file next to the entity", base: base, value: "api.yaml", want: "api"},
 		{name: "dot-relative path", base: base, value: "./api.yaml", want: "api"},
-		{name: "sibling directory inside the root", base: base, value: "../shared/schema.json", want: "{}"},
-		{name: "symlink to a directory inside the root", base: base, value: "shared-link/schema.json", want: "{}"},
+		{name: "sibling directory inside the root", base: base, value: "../common/schema.json", want: "{}"},
+		{name: "symlink to a directory inside the root", base: base, value: "common-link/schema.json", want: "{}"},
 		{name: "traversal outside the root", base: base, value: "../../etc/passwd", wantResolve: true, wantErr: "leaves the location's root"},
 		{name: "traversal to a sibling of the root", base: base, value: "../../outside/secret.txt", wantResolve: true, wantErr: "leaves the location's root"},
 		{name: "absolute path outside the root", base: base, value: "/etc/passwd", wantResolve: true, wantErr: "leaves the location's root"},
 		{name: "symlink pointing outside the root", base: base, value: "link.txt", wantErr: "resolves outside of"},
 		{name: "missing file", base: base, value: "nope.yaml", wantErr: "does not exist"},
-		{name: "directory", base: base, value: "../shared", wantErr: "is not a regular file"},
+		{name: "directory", base: base, value: "../common", wantErr: "is not a regular file"},
 		{name: "absolute URL without a fetcher", base: base, value: "https://example.com/x", wantErr: "reading URLs is not enabled"},
 		{name: "unsupported location type", base: catalog.LocationRef{Type: "github-org", Target: "x"}, value: "a", wantResolve: true, wantErr: "not supported"},
 	}
