@@ -16,7 +16,9 @@ type FilterRow struct {
 	Original *string
 }
 
-const maxFilterLength = 200
+// MaxFilterLength is the longest key or value a filter row holds; longer
+// values are stored as null, so no longer term can ever match one.
+const MaxFilterLength = 200
 
 // skippedFilterKeys are not flattened from the entity body: relations and
 // the metadata identity fields get rows of their own, the rest are not
@@ -109,14 +111,14 @@ func FilterRowsOf(m map[string]any, relations []Relation) ([]FilterRow, error) {
 	seen := make(map[string]bool, len(raw))
 	for _, r := range raw {
 		key := strings.ToLower(r.key)
-		if len(key) > maxFilterLength {
+		if len(key) > MaxFilterLength {
 			continue
 		}
 		row := FilterRow{Key: key}
 		if r.value != nil {
 			orig := jsString(r.value)
 			val := strings.ToLower(orig)
-			if len(val) <= maxFilterLength {
+			if len(val) <= MaxFilterLength {
 				row.Value, row.Original = &val, &orig
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/greenroom-dev/greenroom/catalog"
 )
 
 // Predicate is a filter over entities, the form both Backstage's filter
@@ -70,20 +72,20 @@ func (w on) compile(p Predicate, args *[]any) string {
 		}
 		parts := make([]string, len(t))
 		for i, sub := range t {
-			parts[i] = "(" + w.compile(sub, args) + ")"
+			parts[i] = w.compile(sub, args)
 		}
-		return strings.Join(parts, " AND ")
+		return joinBalanced(parts, "AND")
 	case Any:
 		if len(t) == 0 {
 			return "1 = 0"
 		}
 		parts := make([]string, len(t))
 		for i, sub := range t {
-			parts[i] = "(" + w.compile(sub, args) + ")"
+			parts[i] = w.compile(sub, args)
 		}
-		// Parenthesized so that a condition ANDed after it (a cursor, a
-		// full-text term) applies to every alternative.
-		return "(" + strings.Join(parts, " OR ") + ")"
+		// Parenthesized (by joinBalanced) so that a condition ANDed after
+		// it (a cursor, a full-text term) applies to every alternative.
+		return joinBalanced(parts, "OR")
 	case Not:
 		return "NOT (" + w.compile(t.P, args) + ")"
 	case Field:
@@ -118,18 +120,46 @@ func valueCondition(col string, f Field, args *[]any) string {
 		if len(f.Values) == 0 {
 			return " AND 1 = 0"
 		}
-		marks := make([]string, len(f.Values))
+		lower := make([]string, len(f.Values))
 		for i, v := range f.Values {
+			lower[i] = strings.ToLower(v)
+		}
+		if len(lower) > maxInlineValues {
+			// One JSON argument instead of a placeholder per value: SQLite
+			// allows at most 32766 variables in a statement.
+			b, _ := json.Marshal(lower)
+			*args = append(*args, string(b))
+			return " AND " + col + " IN (SELECT value FROM json_each(?))"
+		}
+		marks := make([]string, len(lower))
+		for i, v := range lower {
 			marks[i] = "?"
-			*args = append(*args, strings.ToLower(v))
+			*args = append(*args, v)
 		}
 		return " AND " + col + " IN (" + strings.Join(marks, ", ") + ")"
 	case f.Prefix != "":
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Prefix))
-		*args = append(*args, esc+"%")
+		prefix := strings.ToLower(f.Prefix)
+		if len(prefix) > catalog.MaxFilterLength {
+			return " AND 1 = 0" // no stored value is that long
+		}
+		*args = append(*args, likeEscaper.Replace(prefix)+"%")
 		return " AND " + col + ` LIKE ? ESCAPE '\'`
 	}
 	return ""
+}
+
+// maxInlineValues is the longest IN list written with one placeholder per value.
+const maxInlineValues = 500
+
+// joinBalanced joins conditions as a balanced tree of op: SQLite refuses
+// expressions nested more than 1000 deep, which a flat chain of a thousand
+// ANDed or ORed conditions would be.
+func joinBalanced(parts []string, op string) string {
+	if len(parts) == 1 {
+		return "(" + parts[0] + ")"
+	}
+	mid := len(parts) / 2
+	return "(" + joinBalanced(parts[:mid], op) + " " + op + " " + joinBalanced(parts[mid:], op) + ")"
 }
 
 // Order is one sort key.
@@ -256,6 +286,10 @@ func (s *Store) Query(ctx context.Context, req QueryRequest) (rows []QueryRow, t
 func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRow) error) (total int, err error) {
 	sortKey := strings.ToLower(req.SortField)
 	var text *textFilter
+	if len(strings.ToLower(strings.TrimSpace(req.TextTerm))) > catalog.MaxFilterLength {
+		// The term is ANDed with the rest and no stored value is that long.
+		return 0, nil
+	}
 	if req.TextTerm != "" {
 		fields := req.TextFields
 		if len(fields) == 0 {
@@ -428,8 +462,8 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 		return q, args
 	}
 	idOf := on{id: "d.entity_id"}
-	for _, p := range parts {
-		q += " AND (" + idOf.compile(p, &args) + ")"
+	if len(parts) > 0 {
+		q += " AND " + idOf.compile(All(parts), &args)
 	}
 	if text != nil {
 		q += " AND " + text.compile(idOf, &args)
