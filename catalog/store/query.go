@@ -620,7 +620,9 @@ func (s *Store) ByRefs(ctx context.Context, refs []string, filter Predicate) ([]
 			marks[i] = "?"
 			args = append(args, r)
 		}
-		cond := compile(filter, &args)
+		// The refs lead; the filter only tests the rows they find (see
+		// relationFacet for why its lists must not become index seeks).
+		cond := on{id: "+e.id", ref: "+e.ref"}.compile(filter, &args)
 		rows, err := s.db.QueryContext(ctx, "SELECT e.ref, e.final FROM entities e WHERE e.ref IN ("+strings.Join(marks, ", ")+") AND "+cond, args...)
 		if err != nil {
 			return nil, fmt.Errorf("entities by refs: %w", err)
@@ -694,7 +696,11 @@ func (s *Store) Facets(ctx context.Context, facets []string, filter Predicate) (
 
 func (s *Store) relationFacet(ctx context.Context, typ string, filter Predicate) ([]FacetValue, error) {
 	args := []any{typ}
-	cond := compile(filter, &args)
+	// The unary + keeps the filter's IN lists from becoming index
+	// constraints of the entity lookup: SQLite would otherwise seek
+	// (ref, rowid) once per listed id for every relation row — 7 s for a
+	// kind filter on 10k entities instead of milliseconds.
+	cond := on{id: "+e.id", ref: "+e.ref"}.compile(filter, &args)
 	q := `SELECT r.target_ref, COUNT(*) FROM (SELECT DISTINCT source_ref, target_ref FROM relations WHERE lower(type) = ?) r
 		JOIN entities e ON e.ref = r.source_ref WHERE ` + cond + ` GROUP BY r.target_ref ORDER BY r.target_ref`
 	rows, err := s.db.QueryContext(ctx, q, args...)
