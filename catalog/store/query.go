@@ -321,11 +321,29 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 		return total, s.queryByUID(ctx, req, text, matches, fn)
 	}
 
-	args := []any{sortKey}
-	from := "FROM entities e JOIN search o ON o.entity_id = e.id AND o.key = ? AND o.value IS NOT NULL"
-	cond := compile(req.Filter, &args)
-	if text != nil {
-		cond += " AND " + text.compile(onEntity, &args)
+	// Two plans, chosen by how many entities match (when counted). Few:
+	// the filter's IN lists find them and only they are sorted. Many: the
+	// sort key's rows are read in order and each entity is probed with
+	// index seeks until the page is full — building IN lists of tens of
+	// thousands of ids for every page would cost more than the page.
+	var args []any
+	var from, cond string
+	if req.CountTotal && total < fewSortedMatches {
+		c := leadingCompile(req.Filter, text, &args)
+		args = append(args, sortKey)
+		// +o.key: the sort row is found among the entity's own rows
+		// (search_entity), not by scanning the key's rows for each match.
+		from = "FROM (SELECT m.id FROM entities m WHERE " + c + ") ids CROSS JOIN entities e ON e.id = ids.id" +
+			" CROSS JOIN search o ON o.entity_id = e.id AND +o.key = ? AND o.value IS NOT NULL"
+		cond = "1 = 1"
+	} else {
+		w := on{id: "e.id", ref: "e.ref", probe: true}
+		args = append(args, sortKey)
+		from = "FROM entities e JOIN search o ON o.entity_id = e.id AND o.key = ? AND o.value IS NOT NULL"
+		cond = w.compile(req.Filter, &args)
+		if text != nil {
+			cond += " AND " + text.compile(w, &args)
+		}
 	}
 	desc := req.Desc != req.Backwards
 	cmp, dir := ">", "ASC"
@@ -345,6 +363,64 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	q := fmt.Sprintf("SELECT e.final, o.value, e.uid %s WHERE %s ORDER BY o.value %s, e.uid %s LIMIT %d%s",
 		from, page, dir, dir, pageSize(req), offsetClause(req.Offset))
 	return total, s.scanRows(ctx, q, args, fn)
+}
+
+// leadingCompile compiles a filter on entities aliased m so that one
+// condition finds the matches (an IN list) and the rest only test them
+// (index seeks per match). SQLite has no statistics on the filter rows,
+// and left to itself may seek every id of a broad list (kind=component)
+// once per row of a narrow one, or build that list of tens of thousands
+// of ids to test a few matches; the unary + keeps a condition from being
+// used as an index constraint. The leader is
+// the condition likely to match fewest: a relation, then a field of many
+// values, then one of few values (kind, namespace, lifecycle).
+func leadingCompile(filter Predicate, text *textFilter, args *[]any) string {
+	lead := on{id: "m.id", ref: "m.ref"}
+	test := on{id: "+m.id", ref: "+m.ref", probe: true}
+	parts, ok := filter.(All)
+	if !ok {
+		parts = All{filter}
+	}
+	best, bestRank := -1, 5
+	for i, p := range parts {
+		if r := leadRank(p); r < bestRank {
+			best, bestRank = i, r
+		}
+	}
+	var conds []string
+	for i, p := range parts {
+		w := test
+		if i == best {
+			w = lead
+		}
+		conds = append(conds, w.compile(p, args))
+	}
+	if text != nil {
+		w := test
+		if best < 0 {
+			w = lead
+		}
+		conds = append(conds, text.compile(w, args))
+	}
+	if len(conds) == 0 {
+		return "1 = 1"
+	}
+	return joinBalanced(conds, "AND")
+}
+
+func leadRank(p Predicate) int {
+	f, ok := p.(Field)
+	if !ok || f.Values == nil {
+		return 5
+	}
+	key := strings.ToLower(f.Key)
+	switch {
+	case strings.HasPrefix(key, "relations."):
+		return 0
+	case key == "kind" || key == "metadata.namespace" || key == "spec.lifecycle" || key == "apiversion":
+		return 3
+	}
+	return 1
 }
 
 // likeEscaper escapes LIKE's wildcards for ESCAPE '\'.
@@ -478,6 +554,9 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 const (
 	uidWindow  = 1024
 	fewMatches = 256
+	// fewSortedMatches: below it a sorted page sorts the matches; above, it
+	// reads the sort key in order (see QueryEach).
+	fewSortedMatches = 2048
 )
 
 // queryByUID reads a page (or, with Limit -1, all) of the entities matching
