@@ -328,13 +328,21 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	// thousands of ids for every page would cost more than the page.
 	var args []any
 	var from, cond string
-	if req.CountTotal && total < fewSortedMatches {
+	filterFirst := req.CountTotal && total < fewSortedMatches && selectiveLead(req.Filter)
+	val := "o.value"
+	if filterFirst {
 		c := leadingCompile(req.Filter, text, &args)
-		args = append(args, sortKey)
-		// +o.key: the sort row is found among the entity's own rows
-		// (search_entity), not by scanning the key's rows for each match.
-		from = "FROM (SELECT m.id FROM entities m WHERE " + c + ") ids CROSS JOIN entities e ON e.id = ids.id" +
-			" CROSS JOIN search o ON o.entity_id = e.id AND +o.key = ? AND o.value IS NOT NULL"
+		from = "FROM (SELECT m.id FROM entities m WHERE " + c + ") ids CROSS JOIN entities e ON e.id = ids.id"
+		if sortKey == "metadata.name" {
+			// Names are ASCII (Backstage's name rule), so SQLite's lower()
+			// gives the filter row's value without reading it.
+			val = "lower(e.name)"
+		} else {
+			// +o.key: the sort row is found among the entity's own rows
+			// (search_entity), not by scanning the key's rows per match.
+			args = append(args, sortKey)
+			from += " CROSS JOIN search o ON o.entity_id = e.id AND +o.key = ? AND o.value IS NOT NULL"
+		}
 		cond = "1 = 1"
 	} else {
 		w := on{id: "e.id", ref: "e.ref", probe: true}
@@ -353,7 +361,7 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	page := cond
 	if req.After != nil {
 		if len(req.After) == 2 && req.After[0] != nil && req.After[1] != nil {
-			page += fmt.Sprintf(" AND (o.value %s ? OR (o.value = ? AND e.uid %s ?))", cmp, cmp)
+			page += fmt.Sprintf(" AND (%s %s ? OR (%s = ? AND e.uid %s ?))", val, cmp, val, cmp)
 			args = append(args, *req.After[0], *req.After[0], *req.After[1])
 		} else if len(req.After) >= 1 && req.After[len(req.After)-1] != nil {
 			page += fmt.Sprintf(" AND e.uid %s ?", cmp)
@@ -362,6 +370,13 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	}
 	q := fmt.Sprintf("SELECT e.final, o.value, e.uid %s WHERE %s ORDER BY o.value %s, e.uid %s LIMIT %d%s",
 		from, page, dir, dir, pageSize(req), offsetClause(req.Offset))
+	if filterFirst {
+		// Sort the matches without their (large) entity JSON, then read
+		// it for the page only.
+		q = fmt.Sprintf("SELECT e.final, p.value, p.uid FROM (SELECT e.id, %s AS value, e.uid %s WHERE %s ORDER BY 2 %s, e.uid %s LIMIT %d%s) p"+
+			" CROSS JOIN entities e ON e.id = p.id ORDER BY p.value %s, p.uid %s",
+			val, from, page, dir, dir, pageSize(req), offsetClause(req.Offset), dir, dir)
+	}
 	return total, s.scanRows(ctx, q, args, fn)
 }
 
@@ -406,6 +421,24 @@ func leadingCompile(filter Predicate, text *textFilter, args *[]any) string {
 		return "1 = 1"
 	}
 	return joinBalanced(conds, "AND")
+}
+
+// selectiveLead reports whether a filter has a condition worth finding
+// the matches by: a relation or a field of many values. Kind, namespace
+// and lifecycle lists are tens of thousands of ids at 100k entities, and
+// a text term cannot use an index; with only those, reading the sort key
+// in order and probing each entity finds a page sooner.
+func selectiveLead(filter Predicate) bool {
+	parts, ok := filter.(All)
+	if !ok {
+		parts = All{filter}
+	}
+	for _, p := range parts {
+		if leadRank(p) <= 1 {
+			return true
+		}
+	}
+	return false
 }
 
 func leadRank(p Predicate) int {
@@ -483,6 +516,10 @@ func offsetClause(offset int) string {
 // counted rows' entity ids.
 func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []any) {
 	var args []any
+	if everyEntityHas(sortKey) {
+		// Counting the sort key's rows would read one per entity.
+		sortKey = ""
+	}
 	if sortKey != "" {
 		args = append(args, sortKey)
 		idOf := on{id: "o.entity_id"}
@@ -507,11 +544,14 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 		}
 	}
 	flatten(filter)
-	lead := -1
+	// The condition likely to match fewest leads (see leadRank); the
+	// first among equals.
+	lead, leadR := -1, 6
 	for i, p := range parts {
 		if f, ok := p.(Field); ok && !strings.HasPrefix(strings.ToLower(f.Key), "relations.") && (f.Values == nil || len(f.Values) > 0) {
-			lead = i
-			break
+			if r := leadRank(p); r < leadR {
+				lead, leadR = i, r
+			}
 		}
 	}
 	var q string
@@ -537,14 +577,25 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 		}
 		return q, args
 	}
-	idOf := on{id: "d.entity_id"}
+	// A selective leader's rows are few: the rest is tested by a seek
+	// each, rather than by building lists of every entity of a kind.
+	idOf := on{id: "d.entity_id", probe: leadR <= 1}
 	if len(parts) > 0 {
 		q += " AND " + idOf.compile(All(parts), &args)
 	}
 	if text != nil {
-		q += " AND " + text.compile(idOf, &args)
+		q += " AND " + text.compile(on{id: "d.entity_id"}, &args)
 	}
 	return q, args
+}
+
+// everyEntityHas reports filter keys every stored entity has one row of.
+func everyEntityHas(key string) bool {
+	switch key {
+	case "metadata.name", "metadata.namespace", "kind", "metadata.uid":
+		return true
+	}
+	return false
 }
 
 // uidWindow is how many entities, in uid order, a page without a sort
