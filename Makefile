@@ -4,22 +4,62 @@
 #   make test    vet and run every test (what CI runs)
 #   make bench   ingest benchmarks on generated 10k and 100k catalogs
 #   make bench-api  API load benchmark (wrk) on generated 10k and 100k catalogs
+#   make bench-web  server time of the catalog and entity pages at 100k
 
 GO      ?= go
 BIN     ?= bin/greenroom
 DATA    ?= data
 
-.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api clean
+.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api bench-web clean generate vendor browser-deps
 
 all: build
 
-build:
+build: vendor
 	$(GO) build -o $(BIN) ./cmd/greenroom
+
+# templ components compile to committed *_templ.go files; `make generate`
+# rewrites them, and vet fails when they are out of step with the .templ files.
+generate:
+	$(GO) tool templ generate -path web
+
+# htmx and its extensions, pinned in static/package-lock.json, copied into
+# static/vendor (embedded in the binary, never committed). Without npm the
+# pages still work, by full page loads.
+VENDOR_JS := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.js
+vendor: $(VENDOR_JS)
+$(VENDOR_JS): static/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: pages will run without htmx (full page loads)"; \
+	else \
+	  npm ci --prefix static --no-audit --no-fund >/dev/null && \
+	  cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js && \
+	  cp static/node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.js; \
+	fi
+
+# The Playwright driver playwright-go runs: npm's playwright-core at the
+# version it expects, with node linked beside it (see web/e2e). The browser is
+# Debian's chromium, installed by .ci/run; without either the browser tests
+# skip (GREENROOM_REQUIRE_BROWSER=1 makes them fail instead).
+E2E_DRIVER := web/e2e/driver
+browser-deps:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm not found: not installing the Playwright driver (browser tests will skip)"; \
+	elif [ ! -d $(E2E_DRIVER)/node_modules ] || [ $(E2E_DRIVER)/package-lock.json -nt $(E2E_DRIVER)/node_modules ]; then \
+	  npm ci --prefix $(E2E_DRIVER) --no-audit --no-fund >/dev/null && touch $(E2E_DRIVER)/node_modules; \
+	fi
+	@if [ -d $(E2E_DRIVER)/node_modules/playwright-core ]; then \
+	  ln -sfn "$$(command -v node)" $(E2E_DRIVER)/node; \
+	  ln -sfn node_modules/playwright-core $(E2E_DRIVER)/package; \
+	fi
 
 run: build
 	$(BIN) serve --data-dir $(DATA)
 
 vet:
+	@before="$$(find web -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
+	$(GO) tool templ generate -path web >/dev/null 2>&1 || $(GO) tool templ generate -path web; \
+	after="$$(find web -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
+	if [ "$$before" != "$$after" ]; then echo "templ files were out of date: commit the regenerated *_templ.go"; exit 1; fi
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l cmd catalog web scaffolder techdocs plugins static)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -59,6 +99,13 @@ bench-ingest: build
 bench-api: build
 	BIN=$(BIN) bash catalog/api/testdata/bench-api.sh
 
+# Server time (p50/p99 per page, through the router to a recorder) of the
+# catalog page under filters and of entity pages, on a generated catalog of
+# GREENROOM_BENCH_ENTITIES (default 100,000) entities; also the largest
+# catalog page in KB.
+bench-web:
+	$(GO) test -run='^$$' -bench=Pages -benchtime=500x -timeout 30m ./web/
+
 clean:
 	rm -rf bin $(DATA)
 
@@ -76,4 +123,4 @@ conformance-deps:
 	  npm ci --prefix $(CONFORMANCE_DIR) --no-audit --no-fund && touch $(CONFORMANCE_DIR)/node_modules; \
 	fi
 
-unit: conformance-deps
+unit: conformance-deps vendor browser-deps

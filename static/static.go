@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the static assets, served under /static/.
 //
-//go:embed css
+//go:embed css icons js vendor
 var FS embed.FS

@@ -1,18 +1,26 @@
-// Package web serves Greenroom over HTTP: the chi router, middleware, and
-// one file per page. The catalog API and pages arrive in later issues; for
-// now it serves health checks and a status page of the catalog.
+// Package web serves Greenroom's pages over HTTP: the chi router, its
+// middleware, and one file per page with its templ components. Pages are
+// rendered on the server and work without JavaScript; htmx swaps parts of
+// them (the catalog table, filters) when it is there.
 package web
 
 import (
 	"context"
-	"html/template"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"log/slog"
 	"net/http"
-	"sort"
+	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/static"
 )
@@ -20,21 +28,52 @@ import (
 // Catalog is what the pages read from the store.
 type Catalog interface {
 	Count(ctx context.Context) (map[string]int, error)
+	Query(ctx context.Context, req store.QueryRequest) ([]store.QueryRow, int, error)
+	Facets(ctx context.Context, facets []string, filter store.Predicate) (map[string][]store.FacetValue, error)
+	FinalByRef(ctx context.Context, ref string) ([]byte, error)
+	ByRefs(ctx context.Context, refs []string, filter store.Predicate) ([][]byte, error)
+	Ancestry(ctx context.Context, ref string) ([]store.AncestryItem, error)
+	EntityRoot(ctx context.Context, ref string) (string, error)
+	EntityErrors(ctx context.Context, ref string) ([]store.ProcessingError, error)
 	Locations(ctx context.Context) ([]store.Location, error)
+	Location(ctx context.Context, id string) (store.Location, error)
+	LocationByTarget(ctx context.Context, typ, target string) (store.Location, error)
+	AddLocation(ctx context.Context, typ, target, source string) (store.Location, bool, error)
 	Errors(ctx context.Context, rootID string) ([]store.ProcessingError, error)
+}
+
+// Ingester is what the import and locations pages ask of ingestion.
+type Ingester interface {
+	Refresh(rootID string)
+	Unregister(ctx context.Context, id string) error
+	DryRun(ctx context.Context, spec catalog.LocationSpec) ([]*catalog.Entity, error)
+	CrawlLocation(ctx context.Context, l store.Location) (ingest.CrawlStats, error)
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	Catalog Catalog
+	Catalog  Catalog
+	Ingester Ingester
 	// Ready reports whether the first crawl has finished.
 	Ready func() bool
 	// CatalogAPI serves Backstage's catalog REST API under /api/catalog.
 	CatalogAPI http.Handler
+	// LocationTypes are the location types users may register from the
+	// import page (the API's allowed types); nil means url only.
+	LocationTypes []string
+	// Readonly refuses registering, refreshing and unregistering locations.
+	Readonly bool
+	Log      *slog.Logger
+
+	assets string // version of the embedded assets, for cache-busting URLs
 }
 
 // Handler returns the router.
 func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	s.assets = assetVersion(static.FS)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -50,73 +89,172 @@ func (s *Server) Handler() http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	r.Get("/", s.status)
 	if s.CatalogAPI != nil {
 		r.Mount("/api/catalog", s.CatalogAPI)
 	}
 	assets := http.FileServerFS(static.FS)
-	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(assets)))
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(assets, s.assets)))
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/icons/greenroom.svg?v="+s.assets, http.StatusMovedPermanently)
+	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(pageHeaders)
+		// Forms post only from the portal's own pages (Fetch metadata and
+		// Origin checks), so another site cannot register or remove
+		// locations in a signed-in user's name.
+		r.Use(http.NewCrossOriginProtection().Handler)
+		r.Get("/", s.home)
+		r.Get("/catalog", s.catalogPage)
+		r.Get("/api-docs", s.apiDocs)
+		r.Get("/search", s.search)
+		r.Get("/docs", s.docsIndex)
+		r.Get("/create", s.createPage)
+		r.Get("/catalog/{namespace}/{kind}/{name}", s.entityPage)
+		r.Get("/catalog/{namespace}/{kind}/{name}/{tab}", s.entityPage)
+		r.Get("/catalog-import", s.importPage)
+		r.Post("/catalog-import", s.importSubmit)
+		r.Get("/locations", s.locationsPage)
+		r.Post("/locations/{id}/refresh", s.refreshLocation)
+		r.Post("/locations/{id}/unregister", s.unregisterLocation)
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			s.notFound(w, r, "There is no page at "+r.URL.Path+".")
+		})
+	})
 	return r
 }
 
-// cacheStatic lets browsers keep embedded assets for a day; they change
-// only with a new binary.
-func cacheStatic(h http.Handler) http.Handler {
+// pageHeaders are the security headers of every page: entity text is
+// untrusted, so beyond escaping it, no inline script may run and nothing
+// may frame the portal.
+func pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		// Full pages and htmx fragments share URLs.
+		h.Set("Vary", "HX-Request, HX-Target")
+		h.Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cacheStatic lets browsers keep embedded assets: a year when the URL
+// names the binary's asset version (it changes with any asset), a day
+// otherwise.
+func cacheStatic(h http.Handler, version string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.URL.Query().Get("v"); v != "" && v == version {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		h.ServeHTTP(w, r)
 	})
 }
 
-var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Greenroom</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/css/greenroom.css"></head>
-<body><main>
-<h1>Greenroom</h1>
-<p>{{.Total}} entities in the catalog.</p>
-<table><thead><tr><th scope="col">Kind</th><th scope="col">Entities</th></tr></thead><tbody>
-{{range .Kinds}}<tr><td>{{.Kind}}</td><td>{{.N}}</td></tr>{{end}}
-</tbody></table>
-<h2>Locations</h2>
-<ul>{{range .Locations}}<li>{{.Type}}:{{.Target}} — last crawled {{.LastCrawlAt.Format "2006-01-02 15:04:05"}}</li>{{end}}</ul>
-{{if .Errors}}<h2>Processing errors</h2><ul>{{range .Errors}}<li><code>{{.Location}}</code>: {{.Message}}</li>{{end}}</ul>{{end}}
-</main></body></html>
-`))
+// assetVersion hashes the embedded assets' names and contents.
+func assetVersion(fsys fs.FS) string {
+	h := sha256.New()
+	fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
 
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+// page starts the layout's data for a request.
+func (s *Server) page(r *http.Request, title, nav string) page {
+	return page{Title: title, Nav: nav, Assets: s.assets}
+}
+
+// htmxTarget is the id of the element an htmx request will swap, "" for a
+// normal request or a history restore (which needs the whole page).
+func htmxTarget(r *http.Request) string {
+	if r.Header.Get("HX-Request") != "true" || r.Header.Get("HX-History-Restore-Request") == "true" {
+		return ""
+	}
+	return r.Header.Get("HX-Target")
+}
+
+// render writes a component as HTML. Rendering into a buffer first means
+// a failure half-way gives an error page, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var b strings.Builder
+	if err := c.Render(r.Context(), &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}
+
+// fail answers an unexpected error with an error page and logs it.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.Log.Error("page", "path", r.URL.Path, "error", err, "request", middleware.GetReqID(r.Context()))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	errorPage(s.page(r, "Error", ""), "Something went wrong", "The page could not be made: "+err.Error()).Render(r.Context(), w)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, msg string) {
+	s.render(w, r, http.StatusNotFound, errorPage(s.page(r, "Not found", ""), "Not found", msg))
+}
+
+// home shows what the catalog holds, by kind.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	counts, err := s.Catalog.Count(ctx)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	locs, err := s.Catalog.Locations(ctx)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.fail(w, r, err)
 		return
 	}
 	errs, err := s.Catalog.Errors(ctx, "")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.fail(w, r, err)
 		return
 	}
-	type kindCount struct {
-		Kind string
-		N    int
+	total := 0
+	for _, n := range counts {
+		total += n
 	}
-	data := struct {
-		Total     int
-		Kinds     []kindCount
-		Locations []store.Location
-		Errors    []store.ProcessingError
-	}{Locations: locs, Errors: errs}
-	for k, n := range counts {
-		data.Kinds = append(data.Kinds, kindCount{k, n})
-		data.Total += n
+	s.render(w, r, http.StatusOK, homePage(s.page(r, "Home", ""), kindOptions(counts), total, len(errs)))
+}
+
+// search is the header box's target. Until the search index arrives it
+// filters the catalog by text, which finds entities by name, title and
+// description.
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	q := catalogQuery{Kind: "", Text: strings.TrimSpace(r.URL.Query().Get("q")), Page: 1, Size: defaultPageSize, Sort: "name"}
+	http.Redirect(w, r, q.URL(), http.StatusSeeOther)
+}
+
+// apiDocs is the APIs page: the catalog filtered to kind API, as
+// Backstage's API explorer.
+func (s *Server) apiDocs(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	v.Set("kind", "api")
+	q := parseCatalogQuery(v)
+	view, err := s.catalogView(r, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	sort.Slice(data.Kinds, func(i, j int) bool { return data.Kinds[i].Kind < data.Kinds[j].Kind })
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	statusPage.Execute(w, data)
+	p := s.page(r, "APIs", "/api-docs")
+	s.render(w, r, http.StatusOK, catalogPageView(p, view))
 }

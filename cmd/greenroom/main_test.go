@@ -127,7 +127,7 @@ func TestServeDemo(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("content type %q", ct)
 	}
-	if !strings.Contains(string(body), "<td>component</td>") || strings.Contains(string(body), "Processing errors") {
+	if !strings.Contains(string(body), `href="/catalog?kind=component"`) || strings.Contains(string(body), "processing error") {
 		t.Errorf("demo catalog not served cleanly:\n%s", body)
 	}
 }

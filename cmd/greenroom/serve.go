@@ -22,12 +22,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer a.store.Close()
 
 	var ready atomic.Bool
+	// Location types users may register through the API and the import
+	// page. Not file: a server's disk is not the users' to read.
+	registrable := []string{"url", "git"}
 	srv := &http.Server{
 		Addr: a.cfg.Addr,
-		Handler: (&web.Server{Catalog: a.store, Ready: ready.Load, CatalogAPI: (&api.Server{
-			Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
-			AllowedLocationTypes: []string{"url", "git"},
-		}).Routes()}).Handler(),
+		Handler: (&web.Server{
+			Catalog: a.store, Ingester: a.engine, Ready: ready.Load, Log: a.log,
+			Readonly: a.cfg.Readonly, LocationTypes: registrable,
+			CatalogAPI: (&api.Server{
+				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
+				AllowedLocationTypes: registrable,
+			}).Routes(),
+		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
