@@ -231,7 +231,7 @@ func docsIndexView(p page, v listView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = listFilter(v, "Filter documentation", "Name, title or description").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = listFilter(v, "Filter documentation", "Name or title").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -388,7 +388,7 @@ func createView(p page, v listView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = listFilter(v, "Filter templates", "Name, title or description").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = listFilter(v, "Filter templates", "Name or title").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

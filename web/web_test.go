@@ -184,7 +184,8 @@ func TestCatalogFilters(t *testing.T) {
 		"kind=component&tag=go":                     true,
 		"kind=component&tag=rust":                   false,
 		"kind=component&lifecycle=production":       true,
-		"kind=&q=INVOICES":                          true,
+		"kind=&q=BILLING":                           true,
+		"kind=&q=invoices":                          false, // descriptions are the search page's
 		"kind=&q=nothing-like-it":                   false,
 		"kind=group":                                false,
 		"kind=component&page=2":                     false,

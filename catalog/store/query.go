@@ -328,7 +328,7 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 	// thousands of ids for every page would cost more than the page.
 	var args []any
 	var from, cond string
-	filterFirst := req.CountTotal && total < fewSortedMatches && selectiveLead(req.Filter)
+	filterFirst := req.CountTotal && total < fewSortedMatches && (text != nil || selectiveLead(req.Filter))
 	val := "o.value"
 	if filterFirst {
 		c := leadingCompile(req.Filter, text, &args)
@@ -403,6 +403,9 @@ func leadingCompile(filter Predicate, text *textFilter, args *[]any) string {
 		}
 	}
 	var conds []string
+	if text != nil && bestRank > 1 {
+		best = -1
+	}
 	for i, p := range parts {
 		w := test
 		if i == best {
@@ -411,8 +414,10 @@ func leadingCompile(filter Predicate, text *textFilter, args *[]any) string {
 		conds = append(conds, w.compile(p, args))
 	}
 	if text != nil {
+		// A text term is one scan of the keys' rows: it leads rather than
+		// a list of every entity of a kind.
 		w := test
-		if best < 0 {
+		if bestRank > 1 {
 			w = lead
 		}
 		conds = append(conds, text.compile(w, args))
@@ -553,6 +558,11 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 				lead, leadR = i, r
 			}
 		}
+	}
+	if text != nil && leadR > 1 {
+		// A text term narrows more than a kind or a lifecycle: it leads,
+		// and the rest is tested with seeks.
+		lead, leadR = -1, 0
 	}
 	var q string
 	switch {
