@@ -251,20 +251,11 @@ func (s *Server) catalogView(r *http.Request, q catalogQuery) (catalogView, erro
 	if q.Text != "" {
 		req.TextTerm, req.TextFields = q.Text, textFields
 	}
-	rows, total, err := s.Catalog.Query(ctx, req)
+	rows, total, err := s.queryEntities(ctx, req)
 	if err != nil {
 		return v, fmt.Errorf("query catalog: %w", err)
 	}
-	if len(rows) > q.Size { // the store reads one more to tell there is more
-		rows = rows[:q.Size]
-	}
-	for _, row := range rows {
-		e, err := decodeEntity(row.Final)
-		if err != nil {
-			return v, err
-		}
-		v.Rows = append(v.Rows, e)
-	}
+	v.Rows = rows
 	v.Total = total
 	v.Pages = max(1, (total+q.Size-1)/q.Size)
 	return v, nil

@@ -307,7 +307,7 @@ func (s *Server) owned(ctx context.Context, v *entityView, owners []catalog.Ref)
 	for i, o := range owners {
 		values[i] = o.String()
 	}
-	rows, total, err := s.Catalog.Query(ctx, store.QueryRequest{
+	owned, total, err := s.queryEntities(ctx, store.QueryRequest{
 		Filter:     store.Field{Key: "relations.ownedby", Values: values},
 		SortField:  "metadata.name",
 		Limit:      maxOwnedRows,
@@ -316,16 +316,7 @@ func (s *Server) owned(ctx context.Context, v *entityView, owners []catalog.Ref)
 	if err != nil {
 		return fmt.Errorf("owned by %s: %w", v.E.Ref, err)
 	}
-	for i, row := range rows {
-		if i == maxOwnedRows {
-			break
-		}
-		e, err := decodeEntity(row.Final)
-		if err != nil {
-			return err
-		}
-		v.Owned = append(v.Owned, e)
-	}
+	v.Owned = owned
 	v.OwnedTotal = total
 	return nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/store"
 )
 
 // entity is a stored entity as pages use it: the decoded final JSON and
@@ -28,6 +30,27 @@ func decodeEntity(final []byte) (entity, error) {
 		ns = catalog.DefaultNamespace
 	}
 	return entity{Entity: &e, Ref: catalog.Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}}, nil
+}
+
+// queryEntities runs a catalog query and decodes its page of at most
+// req.Limit entities (the store reads one more, to tell there is more).
+func (s *Server) queryEntities(ctx context.Context, req store.QueryRequest) ([]entity, int, error) {
+	rows, total, err := s.Catalog.Query(ctx, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]entity, 0, min(len(rows), req.Limit))
+	for i, row := range rows {
+		if i == req.Limit {
+			break
+		}
+		e, err := decodeEntity(row.Final)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	return out, total, nil
 }
 
 // DisplayName is the title when there is one, else the name.

@@ -40,20 +40,11 @@ func (s *Server) listEntities(r *http.Request, path string, filter store.Predica
 	if v.Text != "" {
 		req.TextTerm, req.TextFields = v.Text, textFields
 	}
-	rows, total, err := s.Catalog.Query(r.Context(), req)
+	rows, total, err := s.queryEntities(r.Context(), req)
 	if err != nil {
 		return v, fmt.Errorf("list %s: %w", path, err)
 	}
-	for i, row := range rows {
-		if i == listPageSize {
-			break
-		}
-		e, err := decodeEntity(row.Final)
-		if err != nil {
-			return v, err
-		}
-		v.Rows = append(v.Rows, e)
-	}
+	v.Rows = rows
 	v.Total = total
 	v.Pages = max(1, (total+listPageSize-1)/listPageSize)
 	return v, nil

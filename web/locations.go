@@ -135,7 +135,7 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Ingester.Refresh(loc.ID)
 	}
 	f.Done = true
-	rows, total, err := s.Catalog.Query(ctx, store.QueryRequest{
+	crawled, total, err := s.queryEntities(ctx, store.QueryRequest{
 		Filter:     store.Field{Key: "metadata.annotations.backstage.io/managed-by-origin-location", Values: []string{strings.ToLower(spec.Type + ":" + spec.Target)}},
 		SortField:  "metadata.name",
 		Limit:      maxImported,
@@ -145,17 +145,7 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	for i, row := range rows {
-		if i == maxImported {
-			break
-		}
-		e, err := decodeEntity(row.Final)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f.Crawled = append(f.Crawled, e)
-	}
+	f.Crawled = crawled
 	f.CrawledTotal = total
 	render(http.StatusOK)
 }

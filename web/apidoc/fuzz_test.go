@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,13 +18,8 @@ import (
 // (Minimising a new input at the default 60 s per input can stall a short
 // run: the seeds are whole definitions.)
 func FuzzView(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		f.Add(uint8(0), string(b))
+	for _, name := range fixtures(f) {
+		f.Add(uint8(0), readFixture(f, name))
 	}
 	for _, s := range []string{
 		"",

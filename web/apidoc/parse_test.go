@@ -2,23 +2,59 @@ package apidoc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/greenroom-dev/greenroom/catalog/demo"
 )
 
+// readFixture reads a definition written for these tests (testdata) or
+// one of the demo catalog's real ones (catalog/demo/catalog/apis).
 func readFixture(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = demo.FS.ReadFile(pathpkg.Join("catalog/apis", name))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// fixtures lists every definition readFixture knows.
+func fixtures(t testing.TB) []string {
+	t.Helper()
+	var names []string
+	for _, dir := range []fs.FS{os.DirFS("testdata"), mustSub(t, demo.FS, "catalog/apis")} {
+		entries, err := fs.ReadDir(dir, ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !e.IsDir() && e.Name() != "apis.yaml" {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	return names
+}
+
+func mustSub(t testing.TB, fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }
 
 func mustOpenAPI(t *testing.T, fixture string) *OpenAPI {
