@@ -270,34 +270,20 @@ func kindSections(e entity) []section {
 	return nil
 }
 
-// descendantGroups is the group and every group below it, following
-// parentOf breadth-first (cycles and very deep trees are cut off).
+// descendantGroups is the group and every group below it (parentOf,
+// any depth; cycles are harmless), at most maxDescendants.
 func (s *Server) descendantGroups(ctx context.Context, g entity) ([]catalog.Ref, error) {
-	seen := map[string]bool{g.Ref.String(): true}
-	all := []catalog.Ref{g.Ref}
-	frontier := g.Targets(catalog.RelationParentOf)
-	for len(frontier) > 0 && len(all) < maxDescendants {
-		var next []catalog.Ref
-		var fetch []catalog.Ref
-		for _, r := range frontier {
-			if !seen[r.String()] {
-				seen[r.String()] = true
-				all = append(all, r)
-				fetch = append(fetch, r)
-			}
-		}
-		children, err := s.entities(ctx, fetch)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range fetch {
-			if c, ok := children[r.String()]; ok {
-				next = append(next, c.Targets(catalog.RelationParentOf)...)
-			}
-		}
-		frontier = next
+	refs, err := s.Catalog.Reachable(ctx, g.Ref.String(), catalog.RelationParentOf, maxDescendants)
+	if err != nil {
+		return nil, err
 	}
-	return all, nil
+	out := make([]catalog.Ref, 0, len(refs))
+	for _, r := range refs {
+		if ref, err := catalog.ParseRef(r, catalog.RefDefaults{}); err == nil {
+			out = append(out, ref)
+		}
+	}
+	return out, nil
 }
 
 // owned lists the first entities owned by any of the refs, by name.

@@ -35,6 +35,7 @@ type Catalog interface {
 	Ancestry(ctx context.Context, ref string) ([]store.AncestryItem, error)
 	EntityRoot(ctx context.Context, ref string) (string, error)
 	EntityErrors(ctx context.Context, ref string) ([]store.ProcessingError, error)
+	Reachable(ctx context.Context, ref, relType string, limit int) ([]string, error)
 	Locations(ctx context.Context) ([]store.Location, error)
 	Location(ctx context.Context, id string) (store.Location, error)
 	LocationByTarget(ctx context.Context, typ, target string) (store.Location, error)

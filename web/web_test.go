@@ -253,3 +253,39 @@ func TestCrossSitePostRefused(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// A group's page lists what it owns itself and through every group below
+// it, however deep; a cycle in the hierarchy does no harm.
+func TestGroupOwnershipThroughChildGroups(t *testing.T) {
+	group := func(name, parent string) string {
+		p := ""
+		if parent != "" {
+			p = "\n  parent: " + parent
+		}
+		return fmt.Sprintf("---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: %s\nspec:\n  type: team\n  children: []%s\n", name, p)
+	}
+	comp := func(name, owner string) string {
+		return fmt.Sprintf("---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: %s\n", name, owner)
+	}
+	cat := group("dept", "") + group("team-a", "dept") + group("squad-a1", "team-a") + group("loop-x", "loop-y") + group("loop-y", "loop-x") +
+		comp("own-dept", "dept") + comp("own-team", "team-a") + comp("own-squad", "squad-a1") + comp("elsewhere", "loop-x")
+	hs := newServer(t, map[string]string{"all.yaml": cat})
+	_, body := get(t, hs.URL+"/catalog/default/group/dept")
+	for _, want := range []string{"own-dept", "own-team", "own-squad", "through 2 child groups"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dept page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "elsewhere") {
+		t.Error("dept page lists an entity of an unrelated group")
+	}
+	_, body = get(t, hs.URL+"/catalog/default/group/team-a")
+	owned := body[strings.Index(body, `id="owned"`):strings.Index(body, `id="relations"`)]
+	if strings.Contains(owned, "own-dept") || !strings.Contains(owned, "own-squad") {
+		t.Errorf("team page: wrong ownership: %s", owned)
+	}
+	resp, body := get(t, hs.URL+"/catalog/default/group/loop-x")
+	if resp.StatusCode != 200 || !strings.Contains(body, "elsewhere") {
+		t.Errorf("cyclic hierarchy: status %d", resp.StatusCode)
+	}
+}

@@ -174,8 +174,8 @@ func (s *Store) BeginApply(ctx context.Context, rootID string) (*Applier, error)
 var bulkIndexes = []struct{ name, def string }{
 	{"search_key_value", `CREATE INDEX search_key_value ON search (key, value, entity_id, original_value)`},
 	{"search_entity", `CREATE INDEX search_entity ON search (entity_id)`},
-	{"relations_source", `CREATE INDEX relations_source ON relations (source_ref)`},
-	{"relations_type_target", `CREATE INDEX relations_type_target ON relations (lower(type), target_ref)`},
+	{"relations_source", `CREATE INDEX relations_source ON relations (source_ref, type, target_ref)`},
+	{"relations_type_target", `CREATE INDEX relations_type_target ON relations (lower(type), target_ref, source_ref)`},
 }
 
 // KeepLocation keeps every entity read from the location key as it is: its

@@ -345,7 +345,8 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 		}
 		cond = "1 = 1"
 	} else {
-		w := on{id: "e.id", ref: "e.ref", probe: true}
+		// +e.ref: a relation condition's list must not drive the scan.
+		w := on{id: "e.id", ref: "+e.ref", probe: true}
 		args = append(args, sortKey)
 		from = "FROM entities e JOIN search o ON o.entity_id = e.id AND o.key = ? AND o.value IS NOT NULL"
 		cond = w.compile(req.Filter, &args)

@@ -300,6 +300,29 @@ func (s *Store) Entity(ctx context.Context, ref string) (*catalog.Entity, error)
 	return &e, nil
 }
 
+// Reachable lists the refs reachable from ref by following relations of
+// one type (e.g. parentOf: a group and every group below it), ref first,
+// at most limit of them. Cycles are harmless.
+func (s *Store) Reachable(ctx context.Context, ref, relType string, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `WITH RECURSIVE d(ref) AS (
+		SELECT ? UNION
+		SELECT r.target_ref FROM relations r JOIN d ON r.source_ref = d.ref WHERE r.type = ?
+	) SELECT ref FROM d LIMIT ?`, strings.ToLower(ref), relType, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reachable from %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // Provenance says where a stored entity came from.
 type Provenance struct {
 	RootID      string
