@@ -198,3 +198,41 @@ func (s *Store) cachedFacet(ctx context.Context, facet string, filter Predicate,
 	}
 	return vals.([]FacetValue), nil
 }
+
+// cachedTextMatches finds the entities some of whose text rows contain the
+// term, as a JSON array of ids, through the cache; "" when the cache is
+// unavailable (the filter then scans the rows itself).
+func (s *Store) cachedTextMatches(ctx context.Context, t *textFilter) (string, error) {
+	v, ok := s.results.dataVersion(ctx)
+	if !ok {
+		return "", nil
+	}
+	var args []any
+	q := `SELECT DISTINCT entity_id FROM search WHERE key IN (` + t.keyList(&args) + `) AND value LIKE ? ESCAPE '\' ORDER BY entity_id`
+	args = append(args, t.pattern)
+	ids, err := s.results.do(ctx, v, cacheKey("text", q, args), func() (any, int, error) {
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rows.Close()
+		var b strings.Builder
+		b.WriteByte('[')
+		for n := 0; rows.Next(); n++ {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, 0, err
+			}
+			if n > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+		b.WriteByte(']')
+		return b.String(), b.Len(), rows.Err()
+	})
+	if err != nil {
+		return "", err
+	}
+	return ids.(string), nil
+}

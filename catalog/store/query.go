@@ -304,6 +304,13 @@ func (s *Store) QueryEach(ctx context.Context, req QueryRequest, fn func(QueryRo
 			text.keys = append(text.keys, strings.ToLower(f))
 		}
 	}
+	if text != nil {
+		ids, err := s.cachedTextMatches(ctx, text)
+		if err != nil {
+			return 0, fmt.Errorf("text filter: %w", err)
+		}
+		text.ids = ids
+	}
 	if req.CountTotal {
 		cq, cargs := countQuery(req.Filter, text, sortKey)
 		if total, err = s.cachedCount(ctx, cq, cargs); err != nil {
@@ -470,6 +477,10 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 type textFilter struct {
 	keys    []string
 	pattern string // %term%
+	// ids, when set, are the matching entities as a JSON array, found once
+	// and cached until the data changes: a term cannot use an index, so
+	// finding it means reading every row of the keys.
+	ids string
 }
 
 func (t *textFilter) keyList(args *[]any) string {
@@ -482,6 +493,10 @@ func (t *textFilter) keyList(args *[]any) string {
 }
 
 func (t *textFilter) compile(w on, args *[]any) string {
+	if t.ids != "" {
+		*args = append(*args, t.ids)
+		return w.id + " IN (SELECT value FROM json_each(?))"
+	}
 	if !w.probe {
 		q := w.id + " IN (SELECT entity_id FROM search WHERE key IN (" + t.keyList(args) + `) AND value LIKE ? ESCAPE '\')`
 		*args = append(*args, t.pattern)
@@ -577,6 +592,14 @@ func countQuery(filter Predicate, text *textFilter, sortKey string) (string, []a
 			q = "SELECT COUNT(DISTINCT d.entity_id) FROM search d WHERE d.key = ?" + valueCondition("d.value", f, &args)
 		}
 		parts = append(parts[:lead:lead], parts[lead+1:]...)
+	case text != nil && text.ids != "":
+		// The matches are known: count those passing the rest.
+		args = append(args, text.ids)
+		q = "SELECT COUNT(*) FROM json_each(?) j WHERE 1 = 1"
+		if len(parts) > 0 {
+			q += " AND " + on{id: "j.value", probe: true}.compile(All(parts), &args)
+		}
+		return q, args
 	case text != nil:
 		q = "SELECT COUNT(DISTINCT d.entity_id) FROM search d WHERE d.key IN (" + text.keyList(&args) + `) AND d.value LIKE ? ESCAPE '\'`
 		args = append(args, text.pattern)

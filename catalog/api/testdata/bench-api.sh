@@ -14,7 +14,9 @@
 #   BIN=path        greenroom binary (default: go build into the work dir)
 #   SIZES="10000 100000"   catalog sizes
 #   DURATION=12s WARMUP=2s THREADS=2 CONNS=8   wrk settings
-#   CASES="stream byname query cursor facets fulltext floor"   cases to run
+#   CASES="stream byname query cursor facets fulltext page-catalog page-entity floor"
+#                   cases to run (page-*: the catalog page under filters and
+#                   entity pages, through the same server)
 #   WORKDIR=dir     keep generated catalogs and databases there and reuse
 #                   them on the next run (default: a temp dir, removed)
 #   PROFILE_DIR=dir write a CPU profile of each server to dir/serve-N.prof
@@ -25,7 +27,7 @@ DURATION=${DURATION:-12s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-8}
-CASES=${CASES:-"stream byname query cursor facets fulltext floor"}
+CASES=${CASES:-"stream byname query cursor facets fulltext page-catalog page-entity floor"}
 
 die() { echo "bench-api: $*" >&2; exit 1; }
 
@@ -226,6 +228,35 @@ for n in $SIZES; do
 	fi
 	if has_case fulltext; then
 		bench "$n" fulltext 25 "$api/entities/by-query?fullTextFilterTerm=payments&fullTextFilterFields=metadata.name&limit=20"
+	fi
+	if has_case page-catalog; then
+		command -v python3 >/dev/null || die "page-catalog needs python3 (to read the facets)"
+		# The catalog page under filters: every type and lifecycle, 30 owners
+		# and 20 tags of components, rotating (each first view counts too).
+		facets=$(curl -sf "$api/entity-facets?facet=spec.type&facet=spec.lifecycle&facet=spec.owner&facet=metadata.tags&filter=kind=component")
+		{
+			echo "local paths = {"
+			for f in spec.type:type spec.lifecycle:lifecycle spec.owner:owner metadata.tags:tag; do
+				key=${f%%:*}; param=${f##*:}
+				echo "$facets" | python3 -c "import json,sys; [print(v['value']) for v in json.load(sys.stdin)['facets']['$key'][:30]]" |
+					while read -r v; do echo "  \"/catalog?kind=component&$param=$(urlencode "$v")\","; done
+			done
+			echo "}"
+			echo "local i = 0"
+			echo "request = function() i = i % #paths + 1; return wrk.format(\"GET\", paths[i]) end"
+		} >"$dir/catalog-page.lua"
+		bench "$n" page-catalog 20 -s "$dir/catalog-page.lua" "$base"
+	fi
+	if has_case page-entity; then
+		names=$(curl -sf "$api/entities/by-query?filter=kind=component&limit=50&fields=metadata.name" | grep -o '"name":"[^"]*"' | cut -d'"' -f4)
+		{
+			echo "local paths = {"
+			for nm in $names; do echo "  \"/catalog/default/component/$nm\","; done
+			echo "}"
+			echo "local i = 0"
+			echo "request = function() i = i % #paths + 1; return wrk.format(\"GET\", paths[i]) end"
+		} >"$dir/entity-page.lua"
+		bench "$n" page-entity 20 -s "$dir/entity-page.lua" "$base"
 	fi
 	if has_case floor; then
 		# Not a target: a handler that does nothing, for the latency floor of
