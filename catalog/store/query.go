@@ -493,7 +493,9 @@ func (t *textFilter) keyList(args *[]any) string {
 }
 
 func (t *textFilter) compile(w on, args *[]any) string {
-	if t.ids != "" {
+	if t.ids != "" && !w.probe {
+		// Where the term would lead (a scan), its known matches lead;
+		// probes of single entities stay seeks on their own rows.
 		*args = append(*args, t.ids)
 		return w.id + " IN (SELECT value FROM json_each(?))"
 	}
