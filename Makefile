@@ -5,12 +5,13 @@
 #   make bench   ingest benchmarks on generated 10k and 100k catalogs
 #   make bench-api  API load benchmark (wrk) on generated 10k and 100k catalogs
 #   make bench-web  server time of the catalog and entity pages at 100k
+#   make bench-search  search index build and query latency at 100k
 
 GO      ?= go
 BIN     ?= bin/greenroom
 DATA    ?= data
 
-.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api bench-web clean generate vendor browser-deps
+.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api bench-web bench-search clean generate vendor browser-deps
 
 all: build
 
@@ -105,6 +106,13 @@ bench-api: build
 # catalog page in KB.
 bench-web:
 	$(GO) test -run='^$$' -bench=Pages -benchtime=500x -timeout 30m ./web/
+
+# The search index built from a store holding a generated catalog
+# (GREENROOM_BENCH_ENTITIES, default 100,000): build time, size on disk,
+# p50/p99 of one/two-word, typo and typeahead queries, with and without
+# facets.
+bench-search:
+	$(GO) test -run='^$$' -bench=Search -benchtime=300x -timeout 30m ./catalog/search/
 
 clean:
 	rm -rf bin $(DATA)

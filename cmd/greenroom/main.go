@@ -38,6 +38,7 @@ commands:
   ingest     crawl the configured locations once into the database and exit
   validate   lint catalog descriptor files the way Backstage would ingest them
   generate   write a synthetic catalog (for benchmarks and load tests)
+  reindex    rebuild the search index from the catalog database
 
 Run 'greenroom <command> -h' for the flags of a command.
 `
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdValidate(ctx, args[1:], stdout, stderr)
 	case "generate":
 		return cmdGenerate(ctx, args[1:], stdout, stderr)
+	case "reindex":
+		return cmdReindex(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
