@@ -42,7 +42,7 @@ func EntityDocument(final []byte) (Document, error) {
 		Namespace: ns,
 		SpecType:  str("type"),
 		Lifecycle: str("lifecycle"),
-		Owner:     str("owner"),
+		Owner:     owner(&e, str("owner")),
 		System:    str("system"),
 		Tags:      e.Metadata.Tags,
 	}
@@ -104,4 +104,28 @@ func collectStrings(v any, out *[]string, depth int) {
 			collectStrings(t[k], out, depth+1)
 		}
 	}
+}
+
+// owner is the entity's owner as one spelling per owner — the ownedBy
+// relation's target, without the default kind (group) and namespace — so
+// "team-a", "group:team-a" and "group:default/team-a" count as one.
+func owner(e *catalog.Entity, written string) string {
+	for _, r := range e.Relations {
+		if r.Type != catalog.RelationOwnedBy {
+			continue
+		}
+		ref, err := catalog.ParseRef(r.TargetRef, catalog.RefDefaults{})
+		if err != nil {
+			break
+		}
+		s := ref.Name
+		if !strings.EqualFold(ref.Namespace, catalog.DefaultNamespace) {
+			s = ref.Namespace + "/" + s
+		}
+		if !strings.EqualFold(ref.Kind, "group") {
+			s = strings.ToLower(ref.Kind) + ":" + s
+		}
+		return s
+	}
+	return written
 }

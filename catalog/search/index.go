@@ -28,7 +28,7 @@ import (
 
 // mappingVersion changes whenever the mapping or the documents' fields
 // do: an index of another version is rebuilt from the store at start.
-const mappingVersion = "3"
+const mappingVersion = "4"
 
 // Internal keys kept inside the index.
 var (

@@ -32,7 +32,7 @@ type Document struct {
 	// Keyword fields, for filters and facets: kind, namespace, type (the
 	// entity's spec.type), lifecycle, owner (a ref as written), system.
 	Kind, Namespace, SpecType, Lifecycle, Owner, System string
-	Tags                                               []string
+	Tags                                                []string
 	// Extra is more text worth finding but not showing: links' titles, a
 	// user's display name and email, spec fields, page headings.
 	Extra string
