@@ -59,12 +59,17 @@ type Server struct {
 	Ready func() bool
 	// CatalogAPI serves Backstage's catalog REST API under /api/catalog.
 	CatalogAPI http.Handler
+	// SearchAPI serves Backstage's search API under /api/search.
+	SearchAPI http.Handler
 	// LocationTypes are the location types users may register from the
 	// import page (the API's allowed types); nil means url only.
 	LocationTypes []string
 	// Readonly refuses registering, refreshing and unregistering locations.
 	Readonly bool
-	Log      *slog.Logger
+	// Search is the search index behind /search and the header box's
+	// suggestions; nil sends searches to the catalog's text filter.
+	Search Searcher
+	Log    *slog.Logger
 
 	assets string // version of the embedded assets, for cache-busting URLs
 }
@@ -93,6 +98,9 @@ func (s *Server) Handler() http.Handler {
 	if s.CatalogAPI != nil {
 		r.Mount("/api/catalog", s.CatalogAPI)
 	}
+	if s.SearchAPI != nil {
+		r.Mount("/api/search", s.SearchAPI)
+	}
 	assets := http.FileServerFS(static.FS)
 	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(assets, s.assets)))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +116,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/", s.home)
 		r.Get("/catalog", s.catalogPage)
 		r.Get("/api-docs", s.apiDocs)
-		r.Get("/search", s.search)
+		r.Get("/search", s.searchPage)
+		r.Get("/search/suggest", s.searchSuggest)
 		r.Get("/docs", s.docsIndex)
 		r.Get("/create", s.createPage)
 		r.Get("/catalog/{namespace}/{kind}/{name}", s.entityPage)
@@ -235,14 +244,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		total += n
 	}
 	s.render(w, r, http.StatusOK, homePage(s.page(r, "Home", ""), kindOptions(counts), total, len(errs)))
-}
-
-// search is the header box's target. Until the search index arrives it
-// filters the catalog by text, which finds entities by name, title and
-// description.
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	q := catalogQuery{Kind: "", Text: strings.TrimSpace(r.URL.Query().Get("q")), Page: 1, Size: defaultPageSize, Sort: "name"}
-	http.Redirect(w, r, q.URL(), http.StatusSeeOther)
 }
 
 // apiDocs is the APIs page: the catalog filtered to kind API, as

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/catalog/api"
+	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -21,6 +22,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer a.store.Close()
 
+	index, syncer, err := openSearch(a)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
+	defer index.Close()
+
 	var ready atomic.Bool
 	// Location types users may register through the API and the import
 	// page. Not file: a server's disk is not the users' to read.
@@ -28,12 +36,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	srv := &http.Server{
 		Addr: a.cfg.Addr,
 		Handler: (&web.Server{
-			Catalog: a.store, Ingester: a.engine, Ready: ready.Load, Log: a.log,
+			Catalog: a.store, Ingester: a.engine, Ready: ready.Load, Log: a.log, Search: index,
 			Readonly: a.cfg.Readonly, LocationTypes: registrable,
 			CatalogAPI: (&api.Server{
 				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
 				AllowedLocationTypes: registrable,
 			}).Routes(),
+			SearchAPI: search.Handler(index),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -55,6 +64,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err := a.engine.CrawlAll(ctx); err != nil {
 			a.log.Error("initial crawl", "error", err)
 		}
+		// The index follows the store's change log: what a crawl, a file
+		// change or an API call changes is searchable within a second.
+		go syncer.Run(ctx, 250*time.Millisecond)
 		ready.Store(true)
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("refresh loop", "error", err)

@@ -125,7 +125,7 @@ func TestLayout(t *testing.T) {
 	p.must(p.Keyboard().Type("checkout"))
 	p.must(p.Keyboard().Press("Enter"))
 	p.waitURL("q=checkout")
-	p.must(p.expect(p.Locator("#results tbody tr").First()).ToBeVisible())
+	p.must(p.expect(p.Locator("#search-results .search-hit").First()).ToBeVisible())
 	p.shot("search-from-header")
 
 	// Theme: system → light → dark, remembered across pages.

@@ -33,6 +33,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/demo"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/web"
 )
@@ -118,6 +119,10 @@ type app struct {
 	Dir    string // the catalog files
 	Store  *store.Store
 	Engine *ingest.Engine
+	// Index is the search index, filled after the first crawl; Syncer.Sync
+	// brings it up to date after a test changes the catalog.
+	Index  *search.Index
+	Syncer *search.Syncer
 }
 
 // extraFiles are written beside the demo catalog, as a second root location.
@@ -175,13 +180,24 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	if err := eng.CrawlAll(ctx); err != nil {
 		t.Fatal(err)
 	}
+	ix, err := search.Open(filepath.Join(dir, "search"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	syncer := search.NewSyncer(ix, st)
+	if err := syncer.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := &web.Server{
 		Catalog: st, Ingester: eng, LocationTypes: []string{"url", "git"},
 		CatalogAPI: (&api.Server{Store: st, Ingester: eng, AllowedLocationTypes: []string{"url", "git"}}).Routes(),
+		Search:     ix,
+		SearchAPI:  search.Handler(ix),
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &app{URL: hs.URL, Dir: dir, Store: st, Engine: eng}
+	return &app{URL: hs.URL, Dir: dir, Store: st, Engine: eng, Index: ix, Syncer: syncer}
 }
 
 func needBrowser(t *testing.T) {
