@@ -346,3 +346,35 @@ func TestIndexInUse(t *testing.T) {
 		t.Error("the open index lost its documents")
 	}
 }
+
+// Run follows the store: what a crawl changes becomes searchable without
+// anyone calling Sync. (The time it takes is logged; the assertion is
+// only that it happens.)
+func TestRunFollowsTheStore(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.syncer.Run(ctx, 250*time.Millisecond)
+	file := filepath.Join(f.dir, "catalog", "components", "payments.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "title: Payment gateway", "title: Platypus payments bridge", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := f.engine.CrawlAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if r := f.search(t, search.Query{Term: "platypus"}); r.Total > 0 {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("the change never became searchable")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("searchable %v after the crawl started", time.Since(start).Round(time.Millisecond))
+}

@@ -131,3 +131,19 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("demo catalog not served cleanly:\n%s", body)
 	}
 }
+
+// reindex rebuilds the search index of the demo catalog from its database.
+func TestReindexCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"ingest", "--data-dir", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"reindex", "--data-dir", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("reindex: %d %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "95 documents indexed") {
+		t.Errorf("reindex said %q", out.String())
+	}
+}
