@@ -265,8 +265,8 @@ func TestIncrementalUpdates(t *testing.T) {
 	if r := f.search(t, search.Query{Term: "fraud-scoring"}); rankOf(r, "/catalog/default/component/fraud-scoring") != 0 || rankOf(r, "/catalog/default/component/fraud-scoring-renamed") != 1 {
 		t.Errorf("removed entity still found: %v", locations(r))
 	}
-	// The change log was consumed.
-	if ch, err := f.store.Changes(ctx, 0, 10); err != nil || len(ch) != 0 {
+	// The change log was consumed (its newest entry stays, to keep seqs growing).
+	if ch, err := f.store.Changes(ctx, 0, 10); err != nil || len(ch) > 1 {
 		t.Errorf("change log after sync: %v %v", ch, err)
 	}
 }

@@ -34,22 +34,17 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]Change, 
 // rebuilds from every entity starts following the log from here.
 func (s *Store) LastChange(ctx context.Context) (int64, error) {
 	var seq int64
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM entity_changes`).Scan(&seq)
-	if err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM entity_changes`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("last entity change: %w", err)
-	}
-	// AUTOINCREMENT keeps seqs growing after pruning; MAX is 0 on an empty
-	// table, so ask the sequence table too.
-	var top int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'entity_changes'), 0)`).Scan(&top); err == nil && top > seq {
-		seq = top
 	}
 	return seq, nil
 }
 
-// PruneChanges drops log entries up to seq, which its reader has handled.
+// PruneChanges drops log entries up to seq, which its reader has handled,
+// but always keeps the newest entry: new seqs follow the largest one, and
+// an empty table would start again from 1.
 func (s *Store) PruneChanges(ctx context.Context, upTo int64) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM entity_changes WHERE seq <= ?`, upTo); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM entity_changes WHERE seq <= ? AND seq < (SELECT MAX(seq) FROM entity_changes)`, upTo); err != nil {
 		return fmt.Errorf("prune entity changes: %w", err)
 	}
 	return nil

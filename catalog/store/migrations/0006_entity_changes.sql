@@ -1,9 +1,11 @@
 -- A log of which entities changed, for readers that follow the catalog
 -- (the search index): every insert, every change of an entity's served
 -- JSON, every delete appends its ref. Readers remember the last seq they
--- handled and prune what every reader has seen.
+-- handled and prune what every reader has seen. (seq is the rowid: pruning
+-- keeps the newest row, so seqs never go back; AUTOINCREMENT would cost a
+-- write of sqlite_sequence per change.)
 CREATE TABLE entity_changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     ref TEXT NOT NULL
 );
 CREATE TRIGGER entity_changes_insert AFTER INSERT ON entities
