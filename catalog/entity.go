@@ -87,9 +87,13 @@ type StatusError struct {
 	Message string `json:"message"`
 }
 
-// Ref returns the entity's ref.
+// Ref returns the entity's ref, in the default namespace when it names none.
 func (e *Entity) Ref() Ref {
-	return Ref{Kind: e.Kind, Namespace: e.Metadata.Namespace, Name: e.Metadata.Name}
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}
 }
 
 // SetAnnotation sets one annotation.

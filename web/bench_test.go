@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/generate"
-	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/web"
 )
@@ -34,19 +33,9 @@ func BenchmarkPages(b *testing.B) {
 	if _, err := generate.Write(filepath.Join(dir, "catalog"), n, 1); err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{}, Rules: catalog.AllowAll()}}
-	if err := eng.SyncConfigLocations(ctx, []catalog.LocationSpec{{Type: "file", Target: filepath.Join(dir, "catalog", "all.yaml")}}); err != nil {
-		b.Fatal(err)
-	}
 	start := time.Now()
-	if err := eng.CrawlAll(ctx); err != nil {
-		b.Fatal(err)
-	}
+	c := ingesttest.Ingest(b, dir, filepath.Join(dir, "catalog", "all.yaml"))
+	st, eng := c.Store, c.Engine
 	b.Logf("ingested %d entities in %v", n, time.Since(start).Round(time.Millisecond))
 	h := (&web.Server{Catalog: st, Ingester: eng}).Handler()
 

@@ -25,11 +25,7 @@ func decodeEntity(final []byte) (entity, error) {
 	if err := json.Unmarshal(final, &e); err != nil {
 		return entity{}, fmt.Errorf("decode entity: %w", err)
 	}
-	ns := e.Metadata.Namespace
-	if ns == "" {
-		ns = catalog.DefaultNamespace
-	}
-	return entity{Entity: &e, Ref: catalog.Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}}, nil
+	return entity{Entity: &e, Ref: e.Ref()}, nil
 }
 
 // queryEntities runs a catalog query and decodes its page of at most

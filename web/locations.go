@@ -151,13 +151,7 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // entityOf wraps an entity that is not (yet) stored.
-func entityOf(e *catalog.Entity) entity {
-	ns := e.Metadata.Namespace
-	if ns == "" {
-		ns = catalog.DefaultNamespace
-	}
-	return entity{Entity: e, Ref: catalog.Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}}
-}
+func entityOf(e *catalog.Entity) entity { return entity{Entity: e, Ref: e.Ref()} }
 
 // locationRow is a registered location on the admin page.
 type locationRow struct {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,9 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/greenroom-dev/greenroom/catalog"
-	"github.com/greenroom-dev/greenroom/catalog/ingest"
-	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -38,19 +35,8 @@ func newServer(t testing.TB, files map[string]string) *httptest.Server {
 
 func serve(t testing.TB, dir, root string) *httptest.Server {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{}, Rules: catalog.AllowAll()}}
-	if err := eng.SyncConfigLocations(ctx, []catalog.LocationSpec{{Type: "file", Target: root}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.CrawlAll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := ingesttest.Ingest(t, dir, root)
+	st, eng := c.Store, c.Engine
 	hs := httptest.NewServer((&web.Server{Catalog: st, Ingester: eng}).Handler())
 	t.Cleanup(hs.Close)
 	return hs

@@ -83,10 +83,10 @@ func (s *Server) Routes() http.Handler {
 	r.Delete("/locations/{id}", s.handle(s.deleteLocation))
 	r.Put("/locations/{id}", s.handle(s.putLocation))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFound("No route for %s %s", r.Method, r.URL.Path))
+		WriteError(w, r, notFound("No route for %s %s", r.Method, r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFound("No route for %s %s", r.Method, r.URL.Path))
+		WriteError(w, r, notFound("No route for %s %s", r.Method, r.URL.Path))
 	})
 	return r
 }
@@ -98,7 +98,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			writeError(w, r, &Error{Name: "PayloadTooLargeError", Message: "request entity too large"})
+			WriteError(w, r, &Error{Name: "PayloadTooLargeError", Message: "request entity too large"})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -113,7 +113,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 			if errors.Is(err, store.ErrNotFound) {
 				err = notFound("%v", err)
 			}
-			writeError(w, r, err)
+			WriteError(w, r, err)
 		}
 	}
 }
@@ -187,7 +187,7 @@ func writeEntityList(w http.ResponseWriter, items [][]byte, fields []string, wra
 	const head = `{"items":[]`
 	rest, err := json.Marshal(wrap(json.RawMessage("[]")))
 	if err != nil || !strings.HasPrefix(string(rest), head) {
-		writeJSON(w, http.StatusOK, wrap(list))
+		WriteJSON(w, http.StatusOK, wrap(list))
 		return nil
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -667,7 +667,7 @@ func (s *Server) getAncestry(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range items {
 		out.Items = append(out.Items, item{Entity: it.Final, ParentEntityRefs: it.ParentRefs})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -783,7 +783,7 @@ func (s *Server) writeFacets(w http.ResponseWriter, r *http.Request, facets []st
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"facets": res})
+	WriteJSON(w, http.StatusOK, map[string]any{"facets": res})
 	return nil
 }
 
@@ -842,7 +842,7 @@ func (s *Server) postValidateEntity(w http.ResponseWriter, r *http.Request) erro
 		Location *string `json:"location"`
 	}
 	fail := func(err error) error {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": []serializedError{serialize(err)}})
+		WriteJSON(w, http.StatusBadRequest, map[string]any{"errors": []serializedError{serialize(err)}})
 		return nil
 	}
 	if err := readBody(r, &body); err != nil {
@@ -965,7 +965,7 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 			entities = []*catalog.Entity{}
 		}
 		root := catalog.Ref{Kind: "Location", Namespace: "default", Name: rootName(spec)}
-		writeJSON(w, http.StatusCreated, map[string]any{
+		WriteJSON(w, http.StatusCreated, map[string]any{
 			"exists": exists,
 			"location": map[string]any{"id": spec.Type + ":" + spec.Target, "type": spec.Type, "target": spec.Target,
 				"entityRef": root.String()},
@@ -983,7 +983,7 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 	if s.Ingester != nil {
 		s.Ingester.Refresh(loc.ID)
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"location": locJSON(loc), "entities": []any{}})
+	WriteJSON(w, http.StatusCreated, map[string]any{"location": locJSON(loc), "entities": []any{}})
 	return nil
 }
 
@@ -1000,7 +1000,7 @@ func (s *Server) getLocations(w http.ResponseWriter, r *http.Request) error {
 	for _, l := range locs {
 		out = append(out, map[string]any{"data": locJSON(l)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -1028,7 +1028,7 @@ func (s *Server) getLocation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, locJSON(l))
+	WriteJSON(w, http.StatusOK, locJSON(l))
 	return nil
 }
 
@@ -1088,7 +1088,7 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) error {
 		old = updated
 	}
 	s.Ingester.Refresh(id)
-	writeJSON(w, http.StatusOK, locJSON(old))
+	WriteJSON(w, http.StatusOK, locJSON(old))
 	return nil
 }
 
@@ -1122,7 +1122,7 @@ func (s *Server) getLocationByEntity(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, locJSON(l))
+	WriteJSON(w, http.StatusOK, locJSON(l))
 	return nil
 }
 
@@ -1204,6 +1204,6 @@ func (s *Server) postLocationsByQuery(w http.ResponseWriter, r *http.Request) er
 	if page == nil {
 		page = []locationJSON{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": page, "totalItems": total, "pageInfo": pageInfo})
+	WriteJSON(w, http.StatusOK, map[string]any{"items": page, "totalItems": total, "pageInfo": pageInfo})
 	return nil
 }

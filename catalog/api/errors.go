@@ -20,9 +20,12 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Name + ": " + e.Message }
 
-func inputErr(format string, args ...any) error {
+// InputError is Backstage's 400: the request is malformed.
+func InputError(format string, args ...any) error {
 	return &Error{Name: "InputError", Message: fmt.Sprintf(format, args...)}
 }
+
+func inputErr(format string, args ...any) error { return InputError(format, args...) }
 
 func notFound(format string, args ...any) error {
 	return &Error{Name: "NotFoundError", Message: fmt.Sprintf(format, args...)}
@@ -49,7 +52,7 @@ var statusByName = map[string]int{
 
 // writeError answers with Backstage's error envelope:
 // {error:{name,message}, request:{method,url}, response:{statusCode}}.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		var mbe *http.MaxBytesError
@@ -68,10 +71,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		"request":  map[string]any{"method": r.Method, "url": r.URL.RequestURI()},
 		"response": map[string]any{"statusCode": status},
 	}
-	writeJSON(w, status, body)
+	WriteJSON(w, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with a JSON body.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

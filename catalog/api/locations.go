@@ -190,7 +190,7 @@ func (s *Server) postAnalyzeLocation(w http.ResponseWriter, r *http.Request) err
 			"fields": fields,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"existingEntityFiles": existing, "generateEntities": generate})
+	WriteJSON(w, http.StatusOK, map[string]any{"existingEntityFiles": existing, "generateEntities": generate})
 	return nil
 }
 

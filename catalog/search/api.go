@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -16,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/greenroom-dev/greenroom/catalog/api"
 )
 
 // Searcher runs searches: the Index, or a fake in tests.
@@ -58,38 +59,27 @@ func Handler(s Searcher) http.Handler {
 	r.Get("/query", func(w http.ResponseWriter, r *http.Request) {
 		q, err := parseAPIQuery(r.URL.Query())
 		if err != nil {
-			writeAPIError(w, r, err)
+			api.WriteError(w, r, err)
 			return
 		}
 		res, err := s.Search(r.Context(), q)
 		if errors.Is(err, ErrTermTooLong) {
-			writeAPIError(w, r, inputError("Invalid query string: %v", err))
+			api.WriteError(w, r, inputError("Invalid query string: %v", err))
 			return
 		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return
 			}
-			writeAPIError(w, r, err)
+			api.WriteError(w, r, err)
 			return
 		}
-		writeAPIJSON(w, http.StatusOK, apiResponse(q, res))
+		api.WriteJSON(w, http.StatusOK, apiResponse(q, res))
 	})
 	return r
 }
 
-// apiError is an error with Backstage's error name, which decides the
-// status code.
-type apiError struct {
-	Name    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Name + ": " + e.Message }
-
-func inputError(format string, args ...any) error {
-	return &apiError{Name: "InputError", Message: fmt.Sprintf(format, args...)}
-}
+func inputError(format string, args ...any) error { return api.InputError(format, args...) }
 
 // Keys written the qs way: "types[0]", "filters[kind][]".
 var (
@@ -306,37 +296,4 @@ func apiResponse(q Query, res *Result) apiResultSet {
 		out.PreviousPageCursor = encodeCursor(max(0, q.Offset-q.Limit))
 	}
 	return out
-}
-
-var apiStatusByName = map[string]int{
-	"InputError": http.StatusBadRequest,
-}
-
-// writeAPIError answers with Backstage's error envelope, as the catalog
-// API does: {error:{name,message}, request:{method,url}, response:{statusCode}}.
-func writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
-	var e *apiError
-	if !errors.As(err, &e) {
-		e = &apiError{Name: "Error", Message: err.Error()}
-	}
-	status, ok := apiStatusByName[e.Name]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeAPIJSON(w, status, map[string]any{
-		"error":    map[string]any{"name": e.Name, "message": e.Message},
-		"request":  map[string]any{"method": r.Method, "url": r.URL.RequestURI()},
-		"response": map[string]any{"statusCode": status},
-	})
-}
-
-func writeAPIJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b)
 }

@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/generate"
-	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
-	"github.com/greenroom-dev/greenroom/catalog/store"
 )
 
 // BenchmarkSearch builds the index from a store holding a generated
@@ -32,18 +30,7 @@ func BenchmarkSearch(b *testing.B) {
 	if _, err := generate.Write(filepath.Join(dir, "catalog"), n, 1); err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{}, Rules: catalog.AllowAll()}}
-	if err := eng.SyncConfigLocations(ctx, []catalog.LocationSpec{{Type: "file", Target: filepath.Join(dir, "catalog", "all.yaml")}}); err != nil {
-		b.Fatal(err)
-	}
-	if err := eng.CrawlAll(ctx); err != nil {
-		b.Fatal(err)
-	}
+	st := ingesttest.Ingest(b, dir, filepath.Join(dir, "catalog", "all.yaml")).Store
 	ix, err := search.Open(filepath.Join(dir, "search"))
 	if err != nil {
 		b.Fatal(err)

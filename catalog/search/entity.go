@@ -22,11 +22,8 @@ func EntityDocument(final []byte) (Document, error) {
 	if err := json.Unmarshal(final, &e); err != nil {
 		return Document{}, fmt.Errorf("decode entity: %w", err)
 	}
-	ns := e.Metadata.Namespace
-	if ns == "" {
-		ns = catalog.DefaultNamespace
-	}
-	ref := catalog.Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}
+	ref := e.Ref()
+	ns := ref.Namespace
 	str := func(key string) string {
 		s, _ := e.Spec[key].(string)
 		return s

@@ -2,16 +2,15 @@ package search_test
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/demo"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 )
@@ -28,37 +27,13 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	err := fs.WalkDir(demo.FS, "catalog", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := demo.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
+	root, err := demo.Write(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{}, Rules: catalog.AllowAll()}}
-	if err := eng.SyncConfigLocations(ctx, []catalog.LocationSpec{{Type: "file", Target: filepath.Join(dir, filepath.FromSlash(demo.RootFile))}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.CrawlAll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := ingesttest.Ingest(t, dir, root)
+	st, eng := c.Store, c.Engine
 	f := &fixture{dir: dir, store: st, engine: eng}
 	f.open(t)
 	return f

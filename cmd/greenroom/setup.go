@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -212,32 +211,7 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 // writeDemo copies the embedded demo catalog into the data directory, so
 // it is read like any file location (and can be edited to try the watcher).
 func writeDemo(dataDir string) (string, error) {
-	dir := filepath.Join(dataDir, "demo")
-	err := fs.WalkDir(demo.FS, "catalog", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := demo.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if old, err := os.ReadFile(target); err == nil && string(old) == string(data) {
-			return nil // unchanged: keep the file's mtime quiet for the watcher
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		return "", fmt.Errorf("write demo catalog: %w", err)
-	}
-	abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(demo.RootFile)))
-	if err != nil {
-		return "", err
-	}
-	return abs, nil
+	return demo.Write(filepath.Join(dataDir, "demo"))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -17,7 +17,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -29,10 +28,10 @@ import (
 
 	"github.com/playwright-community/playwright-go"
 
-	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/demo"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/web"
@@ -134,20 +133,7 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	t.Helper()
 	needBrowser(t)
 	dir := t.TempDir()
-	err := fs.WalkDir(demo.FS, "catalog", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := demo.FS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
+	root, err := demo.Write(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,26 +146,13 @@ func newApp(t *testing.T, extra extraFiles) *app {
 			t.Fatal(err)
 		}
 	}
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	eng := &ingest.Engine{
-		Store:   st,
-		Crawler: &ingest.Crawler{Reader: &ingest.Reader{Fetcher: ingest.HTTPFetcher{}, GitDir: filepath.Join(dir, "git")}, Rules: catalog.AllowAll()},
-	}
-	locs := []catalog.LocationSpec{{Type: "file", Target: filepath.Join(dir, filepath.FromSlash(demo.RootFile))}}
+	roots := []string{root}
 	if _, ok := extra["all.yaml"]; ok {
-		locs = append(locs, catalog.LocationSpec{Type: "file", Target: filepath.Join(dir, "extra", "all.yaml")})
+		roots = append(roots, filepath.Join(dir, "extra", "all.yaml"))
 	}
-	if err := eng.SyncConfigLocations(ctx, locs); err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.CrawlAll(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := ingesttest.Ingest(t, dir, roots...)
+	st, eng := c.Store, c.Engine
+	ctx := context.Background()
 	ix, err := search.Open(filepath.Join(dir, "search"))
 	if err != nil {
 		t.Fatal(err)
