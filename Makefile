@@ -23,10 +23,11 @@ build: vendor
 generate:
 	$(GO) tool templ generate -path web
 
-# htmx and its extensions, pinned in static/package-lock.json, copied into
+# htmx and its extensions, and mermaid (diagrams in docs), pinned in
+# static/package-lock.json, copied into
 # static/vendor (embedded in the binary, never committed). Without npm the
 # pages still work, by full page loads.
-VENDOR_JS := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.js
+VENDOR_JS := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.js static/vendor/mermaid.min.js
 vendor: $(VENDOR_JS)
 $(VENDOR_JS): static/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
@@ -34,7 +35,8 @@ $(VENDOR_JS): static/package-lock.json
 	else \
 	  npm ci --prefix static --no-audit --no-fund >/dev/null && \
 	  cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js && \
-	  cp static/node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.js; \
+	  cp static/node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.js && \
+	  cp static/node_modules/mermaid/dist/mermaid.min.js static/vendor/mermaid.min.js; \
 	fi
 
 # The Playwright driver playwright-go runs: npm's playwright-core at the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web/graph"
 )
 
@@ -66,6 +67,9 @@ func (v entityView) tabs() []navItem {
 	tabs := []navItem{{base, "Overview"}}
 	if strings.EqualFold(v.E.Kind, "API") {
 		tabs = append(tabs, navItem{base + "/definition", "Definition"})
+	}
+	if v.E.Annotation(techdocs.RefAnnotation) != "" {
+		tabs = append(tabs, navItem{techdocs.Root(v.E.Ref), "Docs"})
 	}
 	return append(tabs, navItem{base + "/inspect", "Inspect"})
 }

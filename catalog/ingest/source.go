@@ -150,14 +150,20 @@ func ParseGitTarget(s string) (GitTarget, error) {
 	return GitTarget{Repo: repo, Branch: branch, Path: path.Clean(p)}, nil
 }
 
+// GitWorkdir is where a git location's repository and branch are checked
+// out (the last crawl's copy; it may not exist yet).
+func (r *Reader) GitWorkdir(g GitTarget) string {
+	sum := sha1.Sum([]byte(g.Repo + "\x00" + g.Branch))
+	return filepath.Join(r.GitDir, hex.EncodeToString(sum[:8]))
+}
+
 // checkout clones the repository on first use and fetches the branch once
 // per crawl, with the git command line, into GitDir.
 func (r *Reader) checkout(ctx context.Context, g GitTarget) (string, error) {
 	if r.GitDir == "" {
 		return "", errors.New("git locations need a data directory")
 	}
-	sum := sha1.Sum([]byte(g.Repo + "\x00" + g.Branch))
-	dir := filepath.Join(r.GitDir, hex.EncodeToString(sum[:8]))
+	dir := r.GitWorkdir(g)
 	key := dir
 	r.mu.Lock()
 	defer r.mu.Unlock()

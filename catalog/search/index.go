@@ -232,9 +232,10 @@ func (ix *Index) Delete(ids ...string) error {
 	return ix.bleve.Batch(b)
 }
 
-// apply writes a batch of puts and deletes with an internal value, so the
-// documents and the position they bring the index to are stored together.
-func (ix *Index) apply(puts []Document, deletes []string, key []byte, value []byte) error {
+// Apply writes a batch of puts and deletes with an internal value (a
+// feeder's position or version), so the documents and the state they
+// bring the index to are stored together.
+func (ix *Index) Apply(puts []Document, deletes []string, key []byte, value []byte) error {
 	b := ix.bleve.NewBatch()
 	for _, d := range puts {
 		if err := b.Index(d.ID, indexed(d)); err != nil {
@@ -249,6 +250,9 @@ func (ix *Index) apply(puts []Document, deletes []string, key []byte, value []by
 	}
 	return ix.bleve.Batch(b)
 }
+
+// Internal reads a value a feeder stored with Apply (nil when none).
+func (ix *Index) Internal(key []byte) ([]byte, error) { return ix.bleve.GetInternal(key) }
 
 func (ix *Index) internalInt(key []byte) (int64, error) {
 	v, err := ix.bleve.GetInternal(key)

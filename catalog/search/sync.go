@@ -77,7 +77,7 @@ func (s *Syncer) Rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rebuild search index: %w", err)
 	}
-	if err := s.ix.apply(nil, nil, keySeq, []byte(strconv.FormatInt(last, 10))); err != nil {
+	if err := s.ix.Apply(nil, nil, keySeq, []byte(strconv.FormatInt(last, 10))); err != nil {
 		return err
 	}
 	s.ix.Fresh = false
@@ -134,7 +134,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 			puts = append(puts, d)
 		}
 		seq = changes[len(changes)-1].Seq
-		if err := s.ix.apply(puts, deletes, keySeq, []byte(strconv.FormatInt(seq, 10))); err != nil {
+		if err := s.ix.Apply(puts, deletes, keySeq, []byte(strconv.FormatInt(seq, 10))); err != nil {
 			return fmt.Errorf("update search index: %w", err)
 		}
 	}

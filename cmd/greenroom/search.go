@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/catalog/search"
+	"github.com/greenroom-dev/greenroom/techdocs"
 )
 
 // openSearch opens the search index in the data directory and its feeder
@@ -43,6 +44,11 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if err := sy.Sync(ctx); err != nil {
 		fmt.Fprintf(stderr, "greenroom reindex: %v\n", err)
+		return 1
+	}
+	docs := &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader}
+	if err := (&techdocs.Indexer{Service: docs, Index: ix, Catalog: a.store, Log: a.log}).Sync(ctx); err != nil {
+		fmt.Fprintf(stderr, "greenroom reindex: docs: %v\n", err)
 		return 1
 	}
 	n, _ := ix.Count()

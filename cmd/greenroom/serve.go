@@ -12,6 +12,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/search"
+	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -29,6 +30,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer index.Close()
 
+	docs := &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader}
+	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
+
 	var ready atomic.Bool
 	// Location types users may register through the API and the import
 	// page. Not file: a server's disk is not the users' to read.
@@ -43,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				AllowedLocationTypes: registrable,
 			}).Routes(),
 			SearchAPI: search.Handler(index),
+			Docs:      docs, TechDocsAPI: docs.Handler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -67,6 +72,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// The index follows the store's change log: what a crawl, a file
 		// change or an API call changes is searchable within a second.
 		go syncer.Run(ctx, 250*time.Millisecond)
+		// Docs pages are indexed as their sites change (checked every 30 s).
+		go docsIndexer.Run(ctx, 30*time.Second)
 		ready.Store(true)
 		if err := a.engine.Run(ctx); err != nil {
 			a.log.Error("refresh loop", "error", err)

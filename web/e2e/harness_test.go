@@ -34,6 +34,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -162,7 +163,12 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	if err := syncer.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	docs := &techdocs.Service{Catalog: st, Git: eng.Crawler.Reader}
+	if err := (&techdocs.Indexer{Service: docs, Index: ix, Catalog: st}).Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := &web.Server{
+		Docs: docs, TechDocsAPI: docs.Handler(),
 		Catalog: st, Ingester: eng, LocationTypes: []string{"url", "git"},
 		CatalogAPI: (&api.Server{Store: st, Ingester: eng, AllowedLocationTypes: []string{"url", "git"}}).Routes(),
 		Search:     ix,

@@ -1,3 +1,0 @@
-// Package techdocs will render mkdocs documentation (mkdocs.yml + Markdown)
-// with goldmark and serve Backstage's TechDocs API.
-package techdocs

@@ -1,0 +1,499 @@
+// Package techdocs renders an entity's mkdocs documentation (mkdocs.yml and
+// Markdown, read where the entity's catalog file lives) with goldmark, and
+// serves it: the reader pages, Backstage's TechDocs API, and search
+// documents. No Python, no build step: pages render on first view and stay
+// cached until their sources change.
+package techdocs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/techdocs/markdown"
+	"github.com/greenroom-dev/greenroom/techdocs/mkdocs"
+)
+
+// RefAnnotation names an entity's docs, as in Backstage.
+const RefAnnotation = "backstage.io/techdocs-ref"
+
+// Catalog is what the service reads from the store.
+type Catalog interface {
+	FinalByRef(ctx context.Context, ref string) ([]byte, error)
+}
+
+// Service finds, renders and caches documentation sites.
+type Service struct {
+	Catalog Catalog
+	// Git maps git locations to their checkouts (the ingester's reader).
+	Git interface {
+		GitWorkdir(g ingest.GitTarget) string
+	}
+	// Recheck is how often a site's sources are checked for changes
+	// (default 2 s): edits show on the next view after that.
+	Recheck time.Duration
+
+	mu    sync.Mutex
+	sites map[string]*site // by entity ref
+}
+
+// NoDocsError says why an entity has no docs to show.
+type NoDocsError struct{ Reason string }
+
+func (e *NoDocsError) Error() string { return e.Reason }
+
+// site is a loaded mkdocs site and its rendered pages.
+type site struct {
+	ref      catalog.Ref
+	dir      string // the directory holding mkdocs.yml
+	mk       *mkdocs.Site
+	print    string // fingerprint of the sources' layout when loaded
+	checked  time.Time
+	editBase string // where "edit this page" links point, if the source has a URL
+
+	mu    sync.Mutex
+	pages map[string]*pageEntry // by page path
+}
+
+type pageEntry struct {
+	stamp  string // source file size and modification time
+	result *markdown.Result
+}
+
+// Page is a rendered page of a site with what the reader shows around it.
+type Page struct {
+	Site      *mkdocs.Site
+	Path      string // site-relative .md path
+	URLPath   string // reader path below the entity's docs root
+	Title     string
+	Result    *markdown.Result
+	EditURL   string
+	Prev      *NavLink
+	Next      *NavLink
+	Base      string // the entity's docs root URL, "/docs/ns/kind/name/"
+	Generated time.Time
+}
+
+// NavLink is a neighbouring page.
+type NavLink struct{ Title, Href string }
+
+// Root is the reader's base URL of an entity's docs.
+func Root(r catalog.Ref) string {
+	ns := r.Namespace
+	if ns == "" {
+		ns = catalog.DefaultNamespace
+	}
+	return "/docs/" + url.PathEscape(ns) + "/" + url.PathEscape(strings.ToLower(r.Kind)) + "/" + url.PathEscape(r.Name) + "/"
+}
+
+// Locate finds the directory of an entity's docs from its techdocs-ref
+// annotation: dir: relative to the catalog file it came from (a file on
+// disk, or a git location's checkout).
+func (s *Service) Locate(e *catalog.Entity) (string, error) {
+	dir, _, err := s.locate(e)
+	return dir, err
+}
+
+// locate also returns the directory the docs' config may not leave
+// (mkdocs' INHERIT): the catalog file's directory, or the repository.
+func (s *Service) locate(e *catalog.Entity) (dir, boundary string, err error) {
+	ref := e.Metadata.Annotations[RefAnnotation]
+	if ref == "" {
+		return "", "", &NoDocsError{"This entity has no documentation: add the annotation backstage.io/techdocs-ref: dir:. and an mkdocs.yml beside its catalog-info.yaml."}
+	}
+	typ, target, ok := strings.Cut(ref, ":")
+	if !ok {
+		return "", "", &NoDocsError{fmt.Sprintf("The annotation %s: %q is not a location (expected dir:<path> or url:<address>).", RefAnnotation, ref)}
+	}
+	switch typ {
+	case "dir":
+	case "url":
+		return "", "", &NoDocsError{fmt.Sprintf("Docs at %s are not fetched: Greenroom reads docs beside the catalog file (dir:) for file and git locations.", target)}
+	default:
+		return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref type %q is not supported (use dir:).", typ)}
+	}
+	managed := e.Metadata.Annotations["backstage.io/managed-by-location"]
+	loc, err := catalog.ParseLocationRef(managed)
+	if err != nil {
+		return "", "", &NoDocsError{"The entity does not say which file it came from (backstage.io/managed-by-location), so dir: cannot be resolved."}
+	}
+	var fileDir, root string
+	switch loc.Type {
+	case "file":
+		fileDir = filepath.Dir(loc.Target)
+		root = fileDir
+	case "git":
+		g, err := ingest.ParseGitTarget(loc.Target)
+		if err != nil || s.Git == nil {
+			return "", "", &NoDocsError{"The entity's git location cannot be read here."}
+		}
+		root = s.Git.GitWorkdir(g)
+		fileDir = filepath.Join(root, filepath.FromSlash(path.Dir(g.Path)))
+	default:
+		return "", "", &NoDocsError{fmt.Sprintf("Docs of entities from %s locations are not fetched; file and git locations are.", loc.Type)}
+	}
+	dir = filepath.Clean(filepath.Join(fileDir, filepath.FromSlash(target)))
+	// dir:../.. may not climb out of the repository (git) or above the
+	// catalog file's directory tree root it names (file: its own volume).
+	if loc.Type == "git" && !within(root, dir) {
+		return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref %s leaves the repository.", ref)}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return "", "", &NoDocsError{fmt.Sprintf("The docs directory %s does not exist.", target)}
+	}
+	return dir, root, nil
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// entity reads an entity by ref.
+func (s *Service) entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
+	final, err := s.Catalog.FinalByRef(ctx, ref.String())
+	if err != nil {
+		return nil, err
+	}
+	var e catalog.Entity
+	if err := json.Unmarshal(final, &e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", ref, err)
+	}
+	return &e, nil
+}
+
+// Site loads (or returns the cached) docs site of an entity.
+func (s *Service) Site(ctx context.Context, ref catalog.Ref) (*mkdocs.Site, error) {
+	st, err := s.site(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return st.mk, nil
+}
+
+func (s *Service) site(ctx context.Context, ref catalog.Ref) (*site, error) {
+	key := ref.String()
+	recheck := s.Recheck
+	if recheck <= 0 {
+		recheck = 2 * time.Second
+	}
+	s.mu.Lock()
+	if s.sites == nil {
+		s.sites = map[string]*site{}
+	}
+	st := s.sites[key]
+	s.mu.Unlock()
+	if st != nil && time.Since(st.checked) < recheck {
+		return st, nil
+	}
+	e, err := s.entity(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	dir, boundary, err := s.locate(e)
+	if err != nil {
+		return nil, err
+	}
+	print := fingerprint(dir)
+	if st != nil && st.dir == dir && st.print == print {
+		st.checked = time.Now()
+		return st, nil
+	}
+	mk, err := mkdocs.LoadWith(dir, mkdocs.Options{ConfigBoundary: boundary})
+	if err != nil {
+		return nil, &NoDocsError{fmt.Sprintf("The docs could not be read: %v", err)}
+	}
+	st = &site{ref: e.Ref(), dir: dir, mk: mk, print: print, checked: time.Now(), pages: map[string]*pageEntry{},
+		editBase: editBase(e, mk)}
+	s.mu.Lock()
+	s.sites[key] = st
+	s.mu.Unlock()
+	return st, nil
+}
+
+// fingerprint summarises a site's layout: its config files' and folders'
+// modification times (a folder's changes when a page is added, removed or
+// renamed). Edits of a page are seen by the page cache itself.
+func fingerprint(dir string) string {
+	var b strings.Builder
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() && strings.HasPrefix(name, ".") && p != dir {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || strings.HasPrefix(name, "mkdocs.") {
+			if info, err := d.Info(); err == nil {
+				fmt.Fprintf(&b, "%s:%d;", p, info.ModTime().UnixNano())
+			}
+		}
+		return nil
+	})
+	return b.String()
+}
+
+// editBase is where the site's sources can be edited, from the entity's
+// edit-url annotation (its catalog file) or the site's repo_url/edit_uri.
+func editBase(e *catalog.Entity, mk *mkdocs.Site) string {
+	if mk.RepoURL != "" && mk.EditURI != "" {
+		return strings.TrimSuffix(mk.RepoURL, "/") + "/" + strings.Trim(mk.EditURI, "/") + "/"
+	}
+	if edit := e.Metadata.Annotations["backstage.io/edit-url"]; strings.HasPrefix(edit, "https://") || strings.HasPrefix(edit, "http://") {
+		// The catalog file's edit URL: docs/… sit beside it.
+		base := edit[:strings.LastIndex(edit, "/")+1]
+		if rel, err := filepath.Rel(mk.Root, mk.DocsDir); err == nil && !strings.HasPrefix(rel, "..") {
+			return base + filepath.ToSlash(rel) + "/"
+		}
+	}
+	return ""
+}
+
+// ErrNotFound is a page or file the site does not have.
+var ErrNotFound = errors.New("not found")
+
+// Page renders (or returns cached) the page at a reader path.
+func (s *Service) Page(ctx context.Context, ref catalog.Ref, urlPath string) (*Page, error) {
+	st, err := s.site(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	pg, ok := st.mk.PageForURL(urlPath)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	res, err := st.render(pg)
+	if err != nil {
+		return nil, err
+	}
+	base := Root(st.ref)
+	out := &Page{Site: st.mk, Path: pg.Path, URLPath: mkdocs.URLPath(pg.Path), Result: res, Base: base, Title: res.Title}
+	if out.Title == "" {
+		out.Title = pg.Title
+	}
+	if out.Title == "" {
+		out.Title = st.mk.Name
+	}
+	if st.editBase != "" {
+		out.EditURL = st.editBase + pg.Path
+	}
+	// Previous and next in nav order.
+	order := navOrder(st.mk.Nav)
+	for i, p := range order {
+		if p.Page != pg.Path {
+			continue
+		}
+		if i > 0 {
+			out.Prev = &NavLink{Title: titleOf(st, order[i-1]), Href: base + mkdocs.URLPath(order[i-1].Page)}
+		}
+		if i+1 < len(order) {
+			out.Next = &NavLink{Title: titleOf(st, order[i+1]), Href: base + mkdocs.URLPath(order[i+1].Page)}
+		}
+		break
+	}
+	return out, nil
+}
+
+// Title is the nav title of a page, else its first heading.
+func (s *Service) Title(ctx context.Context, ref catalog.Ref, item mkdocs.NavItem) string {
+	st, err := s.site(ctx, ref)
+	if err != nil {
+		return item.Title
+	}
+	return titleOf(st, item)
+}
+
+func titleOf(st *site, item mkdocs.NavItem) string {
+	if item.Title != "" {
+		return item.Title
+	}
+	for _, p := range st.mk.Pages {
+		if p.Path == item.Page {
+			if res, err := st.render(p); err == nil && res.Title != "" {
+				return res.Title
+			}
+		}
+	}
+	return strings.TrimSuffix(path.Base(item.Page), ".md")
+}
+
+// navOrder flattens the nav into the pages it lists, in order.
+func navOrder(items []mkdocs.NavItem) []mkdocs.NavItem {
+	var out []mkdocs.NavItem
+	for _, it := range items {
+		if it.Page != "" {
+			out = append(out, it)
+		}
+		out = append(out, navOrder(it.Children)...)
+	}
+	return out
+}
+
+// render renders a page, from the cache while its source is unchanged.
+func (st *site) render(pg mkdocs.Page) (*markdown.Result, error) {
+	info, err := os.Stat(pg.Source)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	stamp := fmt.Sprintf("%d:%d", info.Size(), info.ModTime().UnixNano())
+	st.mu.Lock()
+	if e := st.pages[pg.Path]; e != nil && e.stamp == stamp {
+		st.mu.Unlock()
+		return e.result, nil
+	}
+	st.mu.Unlock()
+	src, err := readUnder(st.mk.Root, pg.Source)
+	if err != nil {
+		return nil, err
+	}
+	res, err := markdown.Render(src, markdown.Options{ResolveLink: st.resolver(pg)})
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", pg.Path, err)
+	}
+	st.mu.Lock()
+	st.pages[pg.Path] = &pageEntry{stamp: stamp, result: res}
+	st.mu.Unlock()
+	return res, nil
+}
+
+// maxPageSize bounds a Markdown source.
+const maxPageSize = 4 << 20
+
+// readUnder reads a file that must lie inside root, through os.Root so
+// that no symlink leads out of it.
+func readUnder(root, file string) ([]byte, error) {
+	rel, err := filepath.Rel(root, file)
+	if err != nil || !within(root, file) {
+		return nil, fmt.Errorf("%s is outside the site", file)
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := r.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > maxPageSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", rel, maxPageSize)
+	}
+	b := make([]byte, info.Size())
+	_, err = io.ReadFull(f, b)
+	return b, err
+}
+
+// resolver rewrites a page's relative links: to another page's reader URL
+// (with its #anchor), or to a file of the docs directory; anything leaving
+// the docs directory, or naming nothing, is broken.
+func (st *site) resolver(pg mkdocs.Page) func(string, bool) (string, bool) {
+	base := Root(st.ref)
+	return func(target string, image bool) (string, bool) {
+		if strings.HasPrefix(target, "#") {
+			return target, true
+		}
+		u, err := url.Parse(target)
+		if err != nil || u.Scheme != "" || u.Host != "" {
+			return "", false
+		}
+		p := u.Path
+		var rel string
+		if strings.HasPrefix(p, "/") {
+			rel = path.Clean(strings.TrimPrefix(p, "/"))
+		} else {
+			rel = path.Clean(path.Join(path.Dir(pg.Path), p))
+		}
+		if rel == ".." || strings.HasPrefix(rel, "../") {
+			return "", false
+		}
+		frag := ""
+		if u.Fragment != "" {
+			frag = "#" + url.PathEscape(u.Fragment)
+		}
+		if !image {
+			for _, cand := range []string{rel, strings.TrimSuffix(rel, "/") + "/index.md", strings.TrimSuffix(rel, "/") + "/README.md", rel + ".md"} {
+				if q, ok := st.mk.PageForURL(mkdocs.URLPath(cand)); ok && (q.Path == cand || strings.HasSuffix(p, "/") || !strings.HasSuffix(rel, ".md")) {
+					return base + mkdocs.URLPath(q.Path) + frag, true
+				}
+			}
+		}
+		// A file of the docs directory (an image, a download).
+		if _, err := st.file(rel); err == nil {
+			return base + escapePath(rel), true
+		}
+		return "", false
+	}
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+// file finds a file of the docs directory by site-relative path, refusing
+// anything that leaves it (.., symlinks out) and Markdown sources.
+func (st *site) file(rel string) (string, error) {
+	rel = path.Clean("/" + rel)[1:]
+	if rel == "" || strings.HasPrefix(path.Base(rel), ".") {
+		return "", ErrNotFound
+	}
+	r, err := os.OpenRoot(st.mk.DocsDir)
+	if err != nil {
+		return "", ErrNotFound
+	}
+	defer r.Close()
+	info, err := r.Stat(filepath.FromSlash(rel))
+	if err != nil || info.IsDir() {
+		return "", ErrNotFound
+	}
+	return filepath.Join(st.mk.DocsDir, filepath.FromSlash(rel)), nil
+}
+
+// File opens a file of an entity's docs directory for serving.
+func (s *Service) File(ctx context.Context, ref catalog.Ref, rel string) (*os.File, error) {
+	st, err := s.site(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.file(rel); err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(st.mk.DocsDir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Open(filepath.FromSlash(path.Clean("/" + rel)[1:]))
+}
+
+// stamps summarises the pages' sources (size and modification time).
+func (st *site) stamps() string {
+	var b strings.Builder
+	for _, pg := range st.mk.Pages {
+		if info, err := os.Stat(pg.Source); err == nil {
+			fmt.Fprintf(&b, "%s:%d:%d;", pg.Path, info.Size(), info.ModTime().UnixNano())
+		}
+	}
+	return b.String()
+}
