@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/greenroom-dev/greenroom/catalog"
-	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/techdocs/mkdocs"
 )
@@ -41,27 +40,12 @@ type navEntry struct {
 	Children    []navEntry
 }
 
-func (s *Server) docsRef(r *http.Request) catalog.Ref {
-	return catalog.Ref{Kind: chi.URLParam(r, "kind"), Namespace: chi.URLParam(r, "namespace"), Name: chi.URLParam(r, "name")}
-}
-
 // docsReader serves /docs/{namespace}/{kind}/{name}/{path}: a page of the
 // entity's docs, or a file of its docs directory (images, downloads).
 func (s *Server) docsReader(w http.ResponseWriter, r *http.Request) {
-	ref := s.docsRef(r)
 	rest := chi.URLParam(r, "*")
-	final, err := s.Catalog.FinalByRef(r.Context(), ref.String())
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, "The catalog has no entity "+ref.String()+".")
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := decodeEntity(final)
-	if err != nil {
-		s.fail(w, r, err)
+	_, e, ok := s.loadEntity(w, r, refParam(r))
+	if !ok {
 		return
 	}
 	v := docsView{Entity: e}

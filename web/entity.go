@@ -88,7 +88,7 @@ func (v entityView) related(r catalog.Ref) (entity, bool) {
 }
 
 func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
-	ref := catalog.Ref{Kind: chi.URLParam(r, "kind"), Namespace: chi.URLParam(r, "namespace"), Name: chi.URLParam(r, "name")}
+	ref := refParam(r)
 	tab := chi.URLParam(r, "tab")
 	switch tab {
 	case "", "inspect", "definition":
@@ -96,18 +96,8 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, fmt.Sprintf("The entity page has no %q tab.", tab))
 		return
 	}
-	final, err := s.Catalog.FinalByRef(r.Context(), ref.String())
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, fmt.Sprintf("The catalog has no entity %s.", ref))
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	e, err := decodeEntity(final)
-	if err != nil {
-		s.fail(w, r, err)
+	final, e, ok := s.loadEntity(w, r, ref)
+	if !ok {
 		return
 	}
 	if tab == "definition" && !strings.EqualFold(e.Kind, "API") {
@@ -115,6 +105,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := entityView{E: e, Tab: tab}
+	var err error
 	switch tab {
 	case "inspect":
 		err = s.inspect(r.Context(), &v, final)
@@ -126,6 +117,30 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, entityPageView(s.page(r, e.DisplayName(), ""), v))
+}
+
+// refParam is the entity a /catalog/{namespace}/{kind}/{name} or
+// /docs/{namespace}/{kind}/{name} URL names.
+func refParam(r *http.Request) catalog.Ref {
+	return catalog.Ref{Kind: chi.URLParam(r, "kind"), Namespace: chi.URLParam(r, "namespace"), Name: chi.URLParam(r, "name")}
+}
+
+// loadEntity reads an entity for a page, answering 404 or an error page
+// itself when it cannot (ok false).
+func (s *Server) loadEntity(w http.ResponseWriter, r *http.Request, ref catalog.Ref) (final []byte, e entity, ok bool) {
+	final, err := s.Catalog.FinalByRef(r.Context(), ref.String())
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, fmt.Sprintf("The catalog has no entity %s.", ref))
+		return nil, e, false
+	}
+	if err == nil {
+		e, err = decodeEntity(final)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, e, false
+	}
+	return final, e, true
 }
 
 // overview gathers the overview tab: relations with the entities they
