@@ -101,6 +101,8 @@ func (ix *Indexer) site(ctx context.Context, e *catalog.Entity) error {
 		}
 		if title == "" {
 			title = st.mk.Name
+		} else if title != st.mk.Name {
+			title += " · " + st.mk.Name // which site a page is of
 		}
 		var heads []string
 		for _, h := range res.Headings {
