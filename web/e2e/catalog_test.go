@@ -159,6 +159,9 @@ func TestLayout(t *testing.T) {
 		p.must(p.expect(p.Locator("h1")).ToContainText(n.heading))
 		p.must(p.expect(p.Locator(".site-nav a[aria-current=page]")).ToHaveText(n.label))
 	}
+	p.open(a.URL + "/create")
+	p.must(p.expect(p.Locator("ul.cards li", playwright.PageLocatorOptions{HasText: "New Go service"})).ToContainText("golden-path"))
+	p.shot("create")
 	p.open(a.URL + "/docs")
 	p.must(p.expect(p.Locator("table.entities tbody tr")).ToHaveCount(5)) // the demo's documented components
 	p.shot("docs-index")

@@ -1,0 +1,3 @@
+module git.freshcart.example/${{ values.owner }}/${{ values.name }}
+
+go 1.26
