@@ -1,0 +1,210 @@
+// Package action implements Backstage's built-in scaffolder actions
+// (fetch:*, fs:*, debug:*, catalog:* and publish:git) over a task workspace.
+//
+// Every action confines itself: paths in inputs must be relative, may not
+// contain ".." segments and may not lead outside the workspace (or, for
+// reads of template files, outside the template directory) through a
+// symbolic link. Skeleton directories containing symbolic links are refused
+// with an error (they are neither copied nor followed). Copies are capped in
+// total size and file count. Log lines written through Context.Logf mask
+// the values of Context.Secrets.
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Context is what an action runs with.
+type Context struct {
+	Ctx         context.Context
+	Workspace   string // absolute temp dir of the task; actions never write outside it
+	TemplateDir string // where the template's own files are
+	Input       map[string]any
+	Log         func(format string, args ...any)
+	Output      func(name string, value any)
+	Secrets     map[string]string // never logged
+	DryRun      bool
+}
+
+// Action is one scaffolder action.
+type Action interface {
+	ID() string
+	Description() string
+	Schema() (input, output map[string]any)
+	Run(c *Context) error
+}
+
+// Registry holds actions by id.
+type Registry struct {
+	byID map[string]Action
+	list []Action
+}
+
+// NewRegistry registers actions; a later action with the same id replaces
+// an earlier one.
+func NewRegistry(actions ...Action) *Registry {
+	r := &Registry{byID: map[string]Action{}}
+	for _, a := range actions {
+		r.Register(a)
+	}
+	return r
+}
+
+// Register adds or replaces an action.
+func (r *Registry) Register(a Action) {
+	if _, ok := r.byID[a.ID()]; ok {
+		for i, x := range r.list {
+			if x.ID() == a.ID() {
+				r.list[i] = a
+			}
+		}
+	} else {
+		r.list = append(r.list, a)
+	}
+	r.byID[a.ID()] = a
+}
+
+// Get returns the action with the id, or an error naming it and listing the
+// known ids.
+func (r *Registry) Get(id string) (Action, error) {
+	if a, ok := r.byID[id]; ok {
+		return a, nil
+	}
+	ids := make([]string, 0, len(r.list))
+	for _, a := range r.list {
+		ids = append(ids, a.ID())
+	}
+	sort.Strings(ids)
+	return nil, fmt.Errorf("template action with ID %q is not registered; known actions: %s", id, strings.Join(ids, ", "))
+}
+
+// List returns the actions in registration order.
+func (r *Registry) List() []Action { return append([]Action(nil), r.list...) }
+
+// Catalog is what catalog:register and catalog:fetch talk to.
+type Catalog interface {
+	// Register adds a location (type "url", "file" or "git") and returns the
+	// ref of the entity it holds (may be empty).
+	Register(ctx context.Context, typ, target string) (entityRef string, err error)
+	// Entity returns the entity or ErrNotFound (a nil map with a nil error
+	// also means not found).
+	Entity(ctx context.Context, ref string) (map[string]any, error)
+}
+
+// ErrNotFound is what Catalog.Entity returns for a missing entity.
+var ErrNotFound = errors.New("entity not found")
+
+// BuiltinOptions configures Builtins.
+type BuiltinOptions struct {
+	Catalog Catalog // nil: catalog:register and catalog:fetch fail when run
+	// GitAuthorName and GitAuthorEmail are publish:git's defaults
+	// ("Scaffolder", "scaffolder@backstage.io" when empty).
+	GitAuthorName, GitAuthorEmail string
+	// AllowedGitHosts are the hosts publish:git may push to over https
+	// (e.g. "github.com"); "host?owner=o&repo=r" repoUrls become
+	// https://host/o/r.git.
+	AllowedGitHosts []string
+	// LocalGitRoots are directories under which publish:git may push to
+	// local bare repositories (a path or file:// URL). Empty: local
+	// repositories are refused.
+	LocalGitRoots []string
+	// GitPath is the git binary (default "git" from PATH).
+	GitPath string
+	// MaxBytes and MaxFiles cap what one action copies or renders
+	// (defaults 100 MiB and 10,000 files).
+	MaxBytes int64
+	MaxFiles int
+}
+
+const (
+	defaultMaxBytes = 100 << 20
+	defaultMaxFiles = 10000
+)
+
+func (o BuiltinOptions) limits() *limits {
+	l := &limits{maxBytes: o.MaxBytes, maxFiles: o.MaxFiles}
+	if l.maxBytes <= 0 {
+		l.maxBytes = defaultMaxBytes
+	}
+	if l.maxFiles <= 0 {
+		l.maxFiles = defaultMaxFiles
+	}
+	return l
+}
+
+// Builtins returns the built-in actions.
+func Builtins(opts BuiltinOptions) []Action {
+	return []Action{
+		fetchPlain{opts},
+		fetchPlainFile{opts},
+		fetchTemplate{opts},
+		fetchTemplateFile{opts},
+		fsDelete{},
+		fsRename{},
+		fsRead{opts},
+		debugLog{opts},
+		debugWait{},
+		catalogRegister{opts},
+		catalogWrite{},
+		catalogFetch{opts},
+		publishGit{opts},
+	}
+}
+
+// Logf logs through c.Log with the values of c.Secrets masked.
+func (c *Context) Logf(format string, args ...any) {
+	if c.Log == nil {
+		return
+	}
+	c.Log("%s", c.Mask(fmt.Sprintf(format, args...)))
+}
+
+// Mask replaces the values of c.Secrets in s with "***".
+func (c *Context) Mask(s string) string {
+	vals := make([]string, 0, len(c.Secrets))
+	for _, v := range c.Secrets {
+		if v != "" {
+			vals = append(vals, v)
+		}
+	}
+	// longest first so a secret containing another is masked whole
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	for _, v := range vals {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
+}
+
+func (c *Context) out(name string, v any) {
+	if c.Output != nil {
+		c.Output(name, v)
+	}
+}
+
+func (c *Context) ctx() context.Context {
+	if c.Ctx == nil {
+		return context.Background()
+	}
+	return c.Ctx
+}
+
+// Run runs an action with c, masking secrets in the error it returns.
+func Run(a Action, c *Context) error {
+	if c.Input == nil {
+		c.Input = map[string]any{}
+	}
+	if err := c.ctx().Err(); err != nil {
+		return err
+	}
+	if err := a.Run(c); err != nil {
+		if m := c.Mask(err.Error()); m != err.Error() {
+			return errors.New(m)
+		}
+		return err
+	}
+	return nil
+}
