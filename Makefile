@@ -20,8 +20,9 @@ build: vendor
 
 # templ components compile to committed *_templ.go files; `make generate`
 # rewrites them, and vet fails when they are out of step with the .templ files.
+TEMPL_DIRS := web scaffolder
 generate:
-	$(GO) tool templ generate -path web
+	@for d in $(TEMPL_DIRS); do $(GO) tool templ generate -path $$d; done
 
 # htmx and its extensions, and mermaid (diagrams in docs), pinned in
 # static/package-lock.json, copied into
@@ -59,9 +60,9 @@ run: build
 	$(BIN) serve --data-dir $(DATA)
 
 vet:
-	@before="$$(find web -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
-	$(GO) tool templ generate -path web >/dev/null 2>&1 || $(GO) tool templ generate -path web; \
-	after="$$(find web -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
+	@before="$$(find $(TEMPL_DIRS) -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
+	for d in $(TEMPL_DIRS); do $(GO) tool templ generate -path $$d >/dev/null 2>&1 || $(GO) tool templ generate -path $$d; done; \
+	after="$$(find $(TEMPL_DIRS) -name '*_templ.go' -print0 | sort -z | xargs -0r cat | sha256sum)"; \
 	if [ "$$before" != "$$after" ]; then echo "templ files were out of date: commit the regenerated *_templ.go"; exit 1; fi
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l cmd catalog web scaffolder techdocs plugins static)"; \
