@@ -285,15 +285,7 @@ func (a fetchTemplate) Run(c *Context) error {
 	if ext != "" && (len(noRender) > 0 || len(noTemplating) > 0 || cc) {
 		return fmt.Errorf("input extension incompatible with copyWithoutRender/copyWithoutTemplating and cookiecutterCompat")
 	}
-	replace, err := inBool(c.Input, "replace")
-	if err != nil {
-		return err
-	}
-	r, err := newRenderer(c)
-	if err != nil {
-		return err
-	}
-	src, err := sourcePath(c, url)
+	replace, r, src, err := templateSource(c, url)
 	if err != nil {
 		return err
 	}
@@ -411,15 +403,7 @@ func (a fetchTemplateFile) Run(c *Context) error {
 	if target == "" {
 		return fmt.Errorf("input \"targetPath\" is required")
 	}
-	replace, err := inBool(c.Input, "replace")
-	if err != nil {
-		return err
-	}
-	r, err := newRenderer(c)
-	if err != nil {
-		return err
-	}
-	src, err := sourcePath(c, url)
+	replace, r, src, err := templateSource(c, url)
 	if err != nil {
 		return err
 	}
@@ -448,4 +432,18 @@ func (a fetchTemplateFile) Run(c *Context) error {
 	fi, _ := os.Stat(src)
 	c.Logf("Fetching template file %s into %s", url, target)
 	return writeFile(dst, data, fi.Mode().Perm())
+}
+
+// templateSource reads what both fetch:template actions share: whether to
+// replace existing files, the renderer of the task's values, and the
+// source inside the template's directory.
+func templateSource(c *Context, url string) (replace bool, r *renderer, src string, err error) {
+	if replace, err = inBool(c.Input, "replace"); err != nil {
+		return
+	}
+	if r, err = newRenderer(c); err != nil {
+		return
+	}
+	src, err = sourcePath(c, url)
+	return
 }
