@@ -275,3 +275,33 @@ func TestGroupOwnershipThroughChildGroups(t *testing.T) {
 		t.Errorf("cyclic hierarchy: status %d", resp.StatusCode)
 	}
 }
+
+// With file locations allowed (greenroom serve --import-paths), a local
+// path is analysed and registered like a URL.
+func TestImportLocalPath(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "catalog", "all.yaml")
+	os.MkdirAll(filepath.Dir(root), 0o755)
+	os.WriteFile(root, []byte(smallCatalog), 0o644)
+	extra := filepath.Join(dir, "other", "catalog-info.yaml")
+	os.MkdirAll(filepath.Dir(extra), 0o755)
+	os.WriteFile(extra, []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: local-thing\nspec:\n  type: service\n  lifecycle: experimental\n  owner: team-a\n"), 0o644)
+	c := ingesttest.Ingest(t, dir, root)
+	hs := httptest.NewServer((&web.Server{Catalog: c.Store, Ingester: c.Engine, LocationTypes: []string{"url", "file"}}).Handler())
+	t.Cleanup(hs.Close)
+	post := func(action string) string {
+		resp, err := http.PostForm(hs.URL+"/catalog-import", url.Values{"target": {extra}, "action": {action}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if body := post("analyze"); !strings.Contains(body, "component:default/local-thing") {
+		t.Fatalf("analysis of a local path: %.300s", body)
+	}
+	if body := post("register"); !strings.Contains(body, `href="/catalog/default/component/local-thing"`) {
+		t.Errorf("registration of a local path: %.300s", body)
+	}
+}

@@ -31,6 +31,8 @@ type Config struct {
 	ProcessingInterval time.Duration
 	OrphanStrategy     string
 	Readonly           bool
+	// ImportPaths lets users register file locations (local paths).
+	ImportPaths bool
 
 	DatabaseClient string // "better-sqlite3"/"sqlite3" or "pg"
 	DatabaseFile   string // for SQLite: the file (default: <data-dir>/catalog.db)
@@ -49,7 +51,7 @@ var knownKeys = map[string]bool{
 	"backend.baseUrl": true, "backend.listen": true, "backend.listen.port": true, "backend.listen.host": true,
 	"backend.database": true, "backend.database.client": true, "backend.database.connection": true,
 	"catalog.locations": true, "catalog.rules": true, "catalog.processingInterval": true,
-	"catalog.orphanStrategy": true, "catalog.readonly": true,
+	"catalog.orphanStrategy": true, "catalog.readonly": true, "catalog.import": true, "catalog.import.allowPaths": true,
 	"greenroom.addr": true, "greenroom.dataDir": true,
 }
 
@@ -170,6 +172,11 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if v, ok := catalogCfg["readonly"].(bool); ok {
 		cfg.Readonly = v
+	}
+	if imp, ok := catalogCfg["import"].(map[string]any); ok {
+		if v, ok := imp["allowPaths"].(bool); ok {
+			cfg.ImportPaths = v
+		}
 	}
 	backend, _ := raw["backend"].(map[string]any)
 	if db, ok := backend["database"].(map[string]any); ok {

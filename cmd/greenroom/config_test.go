@@ -168,3 +168,19 @@ func slicesContain(list []string, s string) bool {
 	}
 	return false
 }
+
+// catalog.import.allowPaths lets users register local paths.
+func TestImportPathsSetting(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app-config.yaml")
+	if err := os.WriteFile(p, []byte("catalog:\n  import:\n    allowPaths: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ImportPaths || len(cfg.Warnings) != 0 {
+		t.Errorf("ImportPaths %v, warnings %v", cfg.ImportPaths, cfg.Warnings)
+	}
+}

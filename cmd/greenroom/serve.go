@@ -35,8 +35,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	var ready atomic.Bool
 	// Location types users may register through the API and the import
-	// page. Not file: a server's disk is not the users' to read.
+	// page. Not file unless asked (--import-paths): a server's disk is not
+	// the users' to read.
 	registrable := []string{"url", "git"}
+	if a.cfg.ImportPaths {
+		registrable = append(registrable, "file")
+	}
 	srv := &http.Server{
 		Addr: a.cfg.Addr,
 		Handler: (&web.Server{

@@ -30,6 +30,7 @@ type settings struct {
 	locations          locationFlags
 	allowKinds         string
 	readonly           bool
+	importPaths        bool
 }
 
 // locationFlags collects repeated --location type:target flags.
@@ -53,6 +54,7 @@ func (s *settings) register(fl *flag.FlagSet, withAddr bool) {
 		}
 	}
 	fl.StringVar(&s.allowKinds, "allow-kinds", env("GREENROOM_ALLOW_KINDS", ""), "kinds locations may emit, comma-separated, replacing catalog.rules (env GREENROOM_ALLOW_KINDS)")
+	fl.BoolVar(&s.importPaths, "import-paths", env("GREENROOM_IMPORT_PATHS", "") == "true", "let users register local paths (file locations) from the import page and the API, for a portal on your own machine (env GREENROOM_IMPORT_PATHS=true; config catalog.import.allowPaths)")
 	fl.BoolVar(&s.readonly, "readonly", env("GREENROOM_READONLY", "") == "true", "refuse location changes through the API (env GREENROOM_READONLY=true; config catalog.readonly)")
 	fl.StringVar(&s.orphanStrategy, "orphan-strategy", env("GREENROOM_ORPHAN_STRATEGY", ""), "delete or keep entities no longer emitted (env GREENROOM_ORPHAN_STRATEGY; config catalog.orphanStrategy)")
 }
@@ -158,6 +160,9 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 	}
 	if s.readonly {
 		cfg.Readonly = true
+	}
+	if s.importPaths {
+		cfg.ImportPaths = true
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
