@@ -65,6 +65,8 @@ type Server struct {
 	// Backstage's TechDocs API under /api/techdocs.
 	Docs        Docs
 	TechDocsAPI http.Handler
+	// ScaffolderAPI serves Backstage's scaffolder API under /api/scaffolder.
+	ScaffolderAPI http.Handler
 	// LocationTypes are the location types users may register from the
 	// import page (the API's allowed types); nil means url only.
 	LocationTypes []string
@@ -107,6 +109,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.TechDocsAPI != nil {
 		r.Mount("/api/techdocs", s.TechDocsAPI)
+	}
+	if s.ScaffolderAPI != nil {
+		r.Mount("/api/scaffolder", s.ScaffolderAPI)
 	}
 	assets := http.FileServerFS(static.FS)
 	// Compressed: mermaid alone is 5.5 MB of JavaScript (1.5 MB gzipped).
