@@ -65,6 +65,21 @@ type site struct {
 
 	mu    sync.Mutex
 	pages map[string]*pageEntry // by page path
+
+	indexOnce sync.Once
+	byPath    map[string]mkdocs.Page
+}
+
+// page finds a page of the site by its path.
+func (st *site) page(p string) (mkdocs.Page, bool) {
+	st.indexOnce.Do(func() {
+		st.byPath = make(map[string]mkdocs.Page, len(st.mk.Pages))
+		for _, pg := range st.mk.Pages {
+			st.byPath[pg.Path] = pg
+		}
+	})
+	pg, ok := st.byPath[p]
+	return pg, ok
 }
 
 type pageEntry struct {
@@ -74,14 +89,17 @@ type pageEntry struct {
 
 // Page is a rendered page of a site with what the reader shows around it.
 type Page struct {
-	Site      *mkdocs.Site
-	Path      string // site-relative .md path
-	URLPath   string // reader path below the entity's docs root
-	Title     string
-	Result    *markdown.Result
-	EditURL   string
-	Prev      *NavLink
-	Next      *NavLink
+	Site    *mkdocs.Site
+	Path    string // site-relative .md path
+	URLPath string // reader path below the entity's docs root
+	Title   string
+	Result  *markdown.Result
+	EditURL string
+	Prev    *NavLink
+	Next    *NavLink
+	// Titles are the nav's pages' titles (the nav's, else each page's
+	// first heading), by page path: what the reader's navigation shows.
+	Titles    map[string]string
 	Base      string // the entity's docs root URL, "/docs/ns/kind/name/"
 	Generated time.Time
 }
@@ -290,41 +308,35 @@ func (s *Service) Page(ctx context.Context, ref catalog.Ref, urlPath string) (*P
 	if st.editBase != "" {
 		out.EditURL = st.editBase + pg.Path
 	}
-	// Previous and next in nav order.
+	// Previous and next in nav order, and the nav's titles.
 	order := navOrder(st.mk.Nav)
+	out.Titles = make(map[string]string, len(order))
+	for _, p := range order {
+		out.Titles[p.Page] = titleOf(st, p)
+	}
 	for i, p := range order {
 		if p.Page != pg.Path {
 			continue
 		}
 		if i > 0 {
-			out.Prev = &NavLink{Title: titleOf(st, order[i-1]), Href: base + mkdocs.URLPath(order[i-1].Page)}
+			out.Prev = &NavLink{Title: out.Titles[order[i-1].Page], Href: base + mkdocs.URLPath(order[i-1].Page)}
 		}
 		if i+1 < len(order) {
-			out.Next = &NavLink{Title: titleOf(st, order[i+1]), Href: base + mkdocs.URLPath(order[i+1].Page)}
+			out.Next = &NavLink{Title: out.Titles[order[i+1].Page], Href: base + mkdocs.URLPath(order[i+1].Page)}
 		}
 		break
 	}
 	return out, nil
 }
 
-// Title is the nav title of a page, else its first heading.
-func (s *Service) Title(ctx context.Context, ref catalog.Ref, item mkdocs.NavItem) string {
-	st, err := s.site(ctx, ref)
-	if err != nil {
-		return item.Title
-	}
-	return titleOf(st, item)
-}
-
+// titleOf is a nav item's title, else its page's first heading.
 func titleOf(st *site, item mkdocs.NavItem) string {
 	if item.Title != "" {
 		return item.Title
 	}
-	for _, p := range st.mk.Pages {
-		if p.Path == item.Page {
-			if res, err := st.render(p); err == nil && res.Title != "" {
-				return res.Title
-			}
+	if p, ok := st.page(item.Page); ok {
+		if res, err := st.render(p); err == nil && res.Title != "" {
+			return res.Title
 		}
 	}
 	return strings.TrimSuffix(path.Base(item.Page), ".md")

@@ -20,7 +20,6 @@ import (
 type Docs interface {
 	Page(ctx context.Context, ref catalog.Ref, urlPath string) (*techdocs.Page, error)
 	File(ctx context.Context, ref catalog.Ref, rel string) (*os.File, error)
-	Title(ctx context.Context, ref catalog.Ref, item mkdocs.NavItem) string
 }
 
 // docsView is the reader: a rendered page with the site's navigation.
@@ -64,7 +63,7 @@ func (s *Server) docsReader(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Page = pg
-	v.Nav = s.docsNav(r.Context(), e.Ref, pg, pg.Site.Nav)
+	v.Nav = docsNav(pg, pg.Site.Nav)
 	p := s.page(r, pg.Title+" · "+e.DisplayName(), "/docs")
 	p.CSS = []string{"css/docs.css"}
 	s.render(w, r, http.StatusOK, docsPageView(p, v))
@@ -95,7 +94,7 @@ func (s *Server) docsFile(w http.ResponseWriter, r *http.Request, ref catalog.Re
 }
 
 // docsNav resolves the nav's titles and links and marks the current page.
-func (s *Server) docsNav(ctx context.Context, ref catalog.Ref, pg *techdocs.Page, items []mkdocs.NavItem) []navEntry {
+func docsNav(pg *techdocs.Page, items []mkdocs.NavItem) []navEntry {
 	var out []navEntry
 	for _, it := range items {
 		n := navEntry{Title: it.Title}
@@ -106,10 +105,10 @@ func (s *Server) docsNav(ctx context.Context, ref catalog.Ref, pg *techdocs.Page
 			n.Href = pg.Base + mkdocs.URLPath(it.Page)
 			n.Current = it.Page == pg.Path
 			if n.Title == "" {
-				n.Title = s.Docs.Title(ctx, ref, it)
+				n.Title = pg.Titles[it.Page]
 			}
 		}
-		n.Children = s.docsNav(ctx, ref, pg, it.Children)
+		n.Children = docsNav(pg, it.Children)
 		for _, c := range n.Children {
 			n.Open = n.Open || c.Current || c.Open
 		}
