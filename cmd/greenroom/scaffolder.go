@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -112,7 +113,7 @@ func (s *scaffolder) Register(ctx context.Context, typ, target string) (string, 
 // Entity reads an entity for catalog:fetch.
 func (s *scaffolder) Entity(ctx context.Context, ref string) (map[string]any, error) {
 	final, err := s.app.store.FinalByRef(ctx, strings.ToLower(ref))
-	if err == store.ErrNotFound {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, action.ErrNotFound
 	}
 	if err != nil {
