@@ -18,6 +18,10 @@ var FS embed.FS
 // RootFile is the path, inside FS, of the Location that lists every other file.
 const RootFile = "catalog/all.yaml"
 
+// GitHost is the git host of the demo company: its golden-path template
+// publishes there (the portal maps it to local bare repositories).
+const GitHost = "git.freshcart.example"
+
 // Write copies the demo catalog into dir (as dir/catalog/…) and returns
 // the absolute path of its root Location file. Files already there with
 // the same content are left alone, so a file watcher sees no change.

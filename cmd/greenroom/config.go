@@ -39,6 +39,16 @@ type Config struct {
 
 	Demo bool // no config: serve the bundled demo catalog
 
+	// GitHosts are the hosts of Backstage's integrations.* config
+	// (github, gitlab, …): publish:git may push there over https and the
+	// RepoUrlPicker offers them.
+	GitHosts []string
+	// LocalGitHosts (greenroom.scaffolder.localGitHosts) are hosts whose
+	// repositories are bare repositories under <data-dir>/repos/<host>:
+	// publish:git creates them and the catalog crawls them, so the golden
+	// path runs with no git service. The demo maps its own host.
+	LocalGitHosts []string
+
 	// Warnings are keys we read but do not act on, or do not know.
 	Warnings []string
 }
@@ -53,6 +63,7 @@ var knownKeys = map[string]bool{
 	"catalog.locations": true, "catalog.rules": true, "catalog.processingInterval": true,
 	"catalog.orphanStrategy": true, "catalog.readonly": true, "catalog.import": true, "catalog.import.allowPaths": true,
 	"greenroom.addr": true, "greenroom.dataDir": true,
+	"greenroom.scaffolder.localGitHosts": true, "integrations": true,
 }
 
 var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -203,7 +214,43 @@ func LoadConfig(path string) (*Config, error) {
 			cfg.Addr = fmt.Sprintf("%s:%v", host, port)
 		}
 	}
+	if integ, ok := raw["integrations"].(map[string]any); ok {
+		providers := make([]string, 0, len(integ))
+		for k := range integ {
+			providers = append(providers, k)
+		}
+		sort.Strings(providers)
+		for _, prov := range providers {
+			list, ok := integ[prov].([]any)
+			if !ok {
+				return nil, fmt.Errorf("config %s: integrations.%s must be a list", path, prov)
+			}
+			for i, item := range list {
+				m, _ := item.(map[string]any)
+				host := str(m["host"])
+				if host == "" {
+					return nil, fmt.Errorf("config %s: integrations.%s[%d] has no host", path, prov, i)
+				}
+				cfg.GitHosts = append(cfg.GitHosts, host)
+			}
+		}
+	}
 	if g, ok := raw["greenroom"].(map[string]any); ok {
+		if sc, ok := g["scaffolder"].(map[string]any); ok {
+			if hosts, ok := sc["localGitHosts"]; ok {
+				list, ok := hosts.([]any)
+				if !ok {
+					return nil, fmt.Errorf("config %s: greenroom.scaffolder.localGitHosts must be a list of hosts", path)
+				}
+				for _, h := range list {
+					hs := str(h)
+					if hs == "" || strings.ContainsAny(hs, "/\\ ") || hs == "." || hs == ".." {
+						return nil, fmt.Errorf("config %s: greenroom.scaffolder.localGitHosts: invalid host %q", path, hs)
+					}
+					cfg.LocalGitHosts = append(cfg.LocalGitHosts, hs)
+				}
+			}
+		}
 		if v := str(g["addr"]); v != "" {
 			cfg.Addr = v
 		}

@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestValidateCommand(t *testing.T) {
@@ -84,41 +82,9 @@ spec: {type: service, lifecycle: production}
 // TestServeDemo starts the real serve command with no config and checks it
 // serves the demo catalog.
 func TestServeDemo(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
 	t.Setenv("GREENROOM_CONFIG", "")
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", t.TempDir()}, io.Discard, io.Discard)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	resp, err := http.Get("http://" + addr + "/")
+	base := startServe(t, "--data-dir", t.TempDir())
+	resp, err := http.Get(base + "/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,10 +36,17 @@ func openScaffolder(a *app) (*scaffolder, *api.Server, error) {
 		a.log.Warn("scaffolder: tasks interrupted by the last shutdown marked failed", "tasks", len(ids))
 	}
 	s := &scaffolder{app: a, store: ts}
+	repos := filepath.Join(a.cfg.DataDir, "repos")
+	local := map[string]string{}
+	for _, h := range a.cfg.LocalGitHosts {
+		local[strings.ToLower(h)] = filepath.Join(repos, strings.ToLower(h))
+	}
 	actions := action.NewRegistry(action.Builtins(action.BuiltinOptions{
 		Catalog: s,
 		// Local bare repositories under <data-dir>/repos may be published to.
-		LocalGitRoots: []string{filepath.Join(a.cfg.DataDir, "repos")},
+		LocalGitRoots:   []string{repos},
+		LocalGitHosts:   local,
+		AllowedGitHosts: a.cfg.GitHosts,
 	})...)
 	runner := &task.Runner{Store: ts, Actions: actions, WorkDir: filepath.Join(a.cfg.DataDir, "workspaces"), TemplateDir: s.templateDir}
 	return s, &api.Server{Templates: s, Actions: actions, Runner: runner, Store: ts}, nil

@@ -179,6 +179,9 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 		}
 		cfg.Locations = []catalog.LocationSpec{{Type: "file", Target: root}}
 		rules = catalog.AllowAll() // the demo carries its own groups and users
+		// The demo's golden-path template publishes to its company's git
+		// host; here that host is a directory of bare repositories.
+		cfg.LocalGitHosts = append(cfg.LocalGitHosts, demo.GitHost)
 	} else {
 		list := cfg.Rules
 		if !cfg.RulesSet {

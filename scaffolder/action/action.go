@@ -112,6 +112,13 @@ type BuiltinOptions struct {
 	// local bare repositories (a path or file:// URL). Empty: local
 	// repositories are refused.
 	LocalGitRoots []string
+	// LocalGitHosts maps a git host to a directory that stands in for it:
+	// "host?owner=o&repo=r" and https://host/o/r publish to the bare
+	// repository <dir>/o/r.git, created on first use as a hosted service
+	// creates the repository. It lets the golden path run end to end
+	// where the real host is out of reach (the demo, tests, air-gapped
+	// installs); the catalog then crawls the repository as a git location.
+	LocalGitHosts map[string]string
 	// GitPath is the git binary (default "git" from PATH).
 	GitPath string
 	// MaxBytes and MaxFiles cap what one action copies or renders

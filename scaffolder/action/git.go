@@ -38,10 +38,15 @@ func (publishGit) Schema() (map[string]any, map[string]any) {
 
 var branchRe = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
+// repoSegRe is one segment of an owner/repo path: what hosted git services
+// allow, and nothing a file system or git argument would read specially.
+var repoSegRe = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_.-]*$`)
+
 type remote struct {
 	url      string // what git pushes to
 	local    bool
 	contents string // base of repoContentsUrl (without /blob/...)
+	create   string // a bare repository to create before pushing (LocalGitHosts)
 }
 
 func (a publishGit) resolveRemote(repoURL string) (remote, error) {
@@ -107,6 +112,19 @@ func (a publishGit) resolveRemote(repoURL string) (remote, error) {
 	} else {
 		return remote{}, fmt.Errorf("unsupported repoUrl %q: use a local bare repository, an https URL or <host>?owner=<o>&repo=<r>", repoURL)
 	}
+	for _, seg := range strings.Split(p, "/") {
+		if !repoSegRe.MatchString(seg) || seg == "." || seg == ".." {
+			return remote{}, fmt.Errorf("invalid repository path in repoUrl %q", repoURL)
+		}
+	}
+	for h, dir := range a.o.LocalGitHosts {
+		if !strings.EqualFold(h, host) {
+			continue
+		}
+		bare := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(p, ".git"))+".git")
+		u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(bare)}).String()
+		return remote{url: u, local: true, contents: u, create: bare}, nil
+	}
 	allowed := false
 	for _, h := range a.o.AllowedGitHosts {
 		if strings.EqualFold(h, host) {
@@ -115,11 +133,6 @@ func (a publishGit) resolveRemote(repoURL string) (remote, error) {
 	}
 	if !allowed {
 		return remote{}, fmt.Errorf("repoUrl host %q is not in the allowed git hosts", host)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return remote{}, fmt.Errorf("invalid repository path in repoUrl %q", repoURL)
-		}
 	}
 	base := "https://" + host + "/" + strings.TrimSuffix(p, ".git")
 	return remote{url: base + ".git", contents: base}, nil
@@ -175,6 +188,11 @@ func (a publishGit) Run(c *Context) error {
 		c.out("repoContentsUrl", contents)
 		return nil
 	}
+	if rem.create != "" {
+		if err := initBare(c, a.gitBin(), rem.create); err != nil {
+			return err
+		}
+	}
 	tmp, err := os.MkdirTemp("", "greenroom-publish-")
 	if err != nil {
 		return err
@@ -215,10 +233,7 @@ func (a publishGit) Run(c *Context) error {
 			c.Secrets = sec // a copy: the caller's map is left alone
 		}
 	}
-	gitBin := a.o.GitPath
-	if gitBin == "" {
-		gitBin = "git"
-	}
+	gitBin := a.gitBin()
 	git := func(args ...string) (string, error) {
 		full := append([]string{"--git-dir=" + gitDir, "--work-tree=" + src}, args...)
 		cmd := exec.CommandContext(c.ctx(), gitBin, full...)
@@ -273,4 +288,33 @@ func displayPath(p string) string {
 		return "the workspace"
 	}
 	return p
+}
+
+func (a publishGit) gitBin() string {
+	if a.o.GitPath != "" {
+		return a.o.GitPath
+	}
+	return "git"
+}
+
+// initBare creates the bare repository of a LocalGitHosts remote unless it
+// exists. An existing non-repository directory is refused rather than
+// written into.
+func initBare(c *Context, gitBin, dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if hf, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil || !hf.Mode().IsRegular() || !fi.IsDir() {
+			return fmt.Errorf("%s exists and is not a bare git repository", dir)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("create repository: %w", err)
+	}
+	c.Logf("Creating the repository %s", filepath.Base(dir))
+	cmd := exec.CommandContext(c.ctx(), gitBin, "init", "-q", "--bare", dir)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull, "HOME=" + os.TempDir()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("git init --bare: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }

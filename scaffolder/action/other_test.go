@@ -403,3 +403,40 @@ func TestPublishGitRefusals(t *testing.T) {
 		t.Fatalf("outputs = %v", h.outputs)
 	}
 }
+
+// A LocalGitHosts host publishes "host?owner=o&repo=r" to <dir>/o/r.git,
+// creating the bare repository on first use, and refuses owner/repo
+// segments that would leave the directory.
+func TestPublishGitLocalHost(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	opts := BuiltinOptions{LocalGitHosts: map[string]string{"git.example.com": dir}}
+	h := newHarness(t, nil, map[string]any{"repoUrl": "git.example.com?owner=team&repo=svc"})
+	writeTree(t, h.c.Workspace, map[string]string{"catalog-info.yaml": "kind: Component"})
+	wantErr(t, Run(builtin(t, "publish:git", opts), h.c), "")
+	bare := filepath.Join(dir, "team", "svc.git")
+	want := "file://" + filepath.ToSlash(bare)
+	if h.outputs["remoteUrl"] != want || h.outputs["repoContentsUrl"] != want+"/blob/main/" {
+		t.Fatalf("outputs = %v", h.outputs)
+	}
+	clone := filepath.Join(t.TempDir(), "clone")
+	gitCmd(t, dir, "clone", "-q", bare, clone)
+	sameTree(t, withoutGit(readTree(t, clone)), map[string]string{"catalog-info.yaml": "kind: Component"})
+
+	// a second publish to the same repository pushes on top of it (no
+	// fast-forward: refused, the first commit stays)
+	h2 := newHarness(t, nil, map[string]any{"repoUrl": "https://GIT.example.com/team/svc"})
+	writeTree(t, h2.c.Workspace, map[string]string{"other": "x"})
+	wantErr(t, Run(builtin(t, "publish:git", opts), h2.c), "rejected")
+
+	for _, bad := range []string{"git.example.com?owner=..&repo=x", "git.example.com?owner=a&repo=-x", "https://git.example.com/a/b/../../c", "git.example.com?owner=a&repo=c%00"} {
+		h := newHarness(t, nil, map[string]any{"repoUrl": bad})
+		wantErr(t, Run(builtin(t, "publish:git", opts), h.c), "invalid")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("repositories dir holds %d entries, want only team/", len(entries))
+	}
+}
