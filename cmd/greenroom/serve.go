@@ -30,12 +30,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer index.Close()
 
-	scaff, scaffAPI, err := openScaffolder(a)
+	scaff, err := a.scaffolder()
 	if err != nil {
 		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
 		return 1
 	}
-	defer scaff.store.Close()
+	defer scaff.Close()
 	docs := &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader}
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
@@ -58,7 +58,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
-			ScaffolderAPI: scaffAPI.Routes(),
+			ScaffolderAPI: scaff.API().Routes(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/demo"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/scaffolder/service"
 )
 
 // settings are the flags shared by serve and ingest. Each has an
@@ -229,4 +230,19 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// scaffolder opens the template runner over the app's catalog, with its
+// tasks in <data-dir>/tasks.db.
+func (a *app) scaffolder() (*service.Service, error) {
+	s, interrupted, err := service.Open(a.store, a.engine, service.Config{
+		DataDir: a.cfg.DataDir, GitHosts: a.cfg.GitHosts, LocalGitHosts: a.cfg.LocalGitHosts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(interrupted) > 0 {
+		a.log.Warn("scaffolder: tasks interrupted by the last shutdown marked failed; they can be retried", "tasks", len(interrupted))
+	}
+	return s, nil
 }

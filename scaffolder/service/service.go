@@ -1,0 +1,198 @@
+// Package service runs Software Templates against a Greenroom catalog:
+// templates are the catalog's Template entities, their files sit beside
+// their descriptor (a file or git location), catalog:register adds a
+// location and crawls it at once, and tasks persist in their own SQLite
+// file. The portal's API, its create pages and the command line all run
+// templates through one Service.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/scaffolder/action"
+	"github.com/greenroom-dev/greenroom/scaffolder/api"
+	"github.com/greenroom-dev/greenroom/scaffolder/task"
+	"github.com/greenroom-dev/greenroom/scaffolder/template"
+)
+
+// Config says where a Service keeps its files and where it may publish.
+type Config struct {
+	// DataDir holds tasks.db, workspaces/ and repos/ (local git hosts).
+	DataDir string
+	// GitHosts may be pushed to over https (integrations.*[].host).
+	GitHosts []string
+	// LocalGitHosts are hosts whose repositories are bare repositories
+	// under <DataDir>/repos/<host>, created on first publish.
+	LocalGitHosts []string
+}
+
+// Service runs templates from a catalog.
+type Service struct {
+	Store   *store.Store
+	Engine  *ingest.Engine
+	Tasks   *task.SQLiteStore
+	Actions *action.Registry
+	Runner  *task.Runner
+	cfg     Config
+}
+
+// Open opens the task store in cfg.DataDir, marks tasks a previous process
+// left running as failed (they can be retried), and builds the built-in
+// actions. It returns the IDs of the tasks it marked.
+func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, error) {
+	ts, err := task.OpenSQLite(filepath.Join(cfg.DataDir, "tasks.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	interrupted, err := ts.RecoverInterrupted(context.Background())
+	if err != nil {
+		ts.Close()
+		return nil, nil, fmt.Errorf("recover interrupted tasks: %w", err)
+	}
+	s := &Service{Store: st, Engine: eng, Tasks: ts, cfg: cfg}
+	repos := filepath.Join(cfg.DataDir, "repos")
+	local := map[string]string{}
+	for _, h := range cfg.LocalGitHosts {
+		local[strings.ToLower(h)] = filepath.Join(repos, strings.ToLower(h))
+	}
+	s.Actions = action.NewRegistry(action.Builtins(action.BuiltinOptions{
+		Catalog: s,
+		// bare repositories under <data-dir>/repos may be published to by path
+		LocalGitRoots:   []string{repos},
+		LocalGitHosts:   local,
+		AllowedGitHosts: cfg.GitHosts,
+	})...)
+	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir}
+	return s, interrupted, nil
+}
+
+// Close waits for running tasks to end and closes the task store.
+func (s *Service) Close() error {
+	s.Runner.Wait()
+	return s.Tasks.Close()
+}
+
+// API is the scaffolder REST API over this service.
+func (s *Service) API() *api.Server {
+	return &api.Server{Templates: s, Actions: s.Actions, Runner: s.Runner, Store: s.Tasks}
+}
+
+// RepoHosts are the hosts a RepoUrlPicker offers when its template names
+// none: the local stand-ins first, then the configured integrations.
+func (s *Service) RepoHosts() []string {
+	return append(append([]string(nil), s.cfg.LocalGitHosts...), s.cfg.GitHosts...)
+}
+
+// Template reads a Template entity from the catalog.
+func (s *Service) Template(ctx context.Context, ref string) (*template.Template, error) {
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "Template", Namespace: catalog.DefaultNamespace})
+	if err != nil || !strings.EqualFold(r.Kind, "template") {
+		return nil, api.ErrNotFound
+	}
+	final, err := s.Store.FinalByRef(ctx, r.String())
+	if err != nil {
+		return nil, err
+	}
+	return template.Parse(final)
+}
+
+// templateDir is the directory of a template's descriptor: its skeletons
+// (fetch:template's ./skeleton) are relative to it.
+func (s *Service) templateDir(t *template.Template) string {
+	ref := catalog.Ref{Kind: "Template", Namespace: t.Namespace, Name: t.Name}
+	e, err := s.Store.Entity(context.Background(), ref.String())
+	if err != nil {
+		return ""
+	}
+	loc, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-location"])
+	if err != nil {
+		return ""
+	}
+	switch loc.Type {
+	case "file":
+		return filepath.Dir(loc.Target)
+	case "git":
+		g, err := ingest.ParseGitTarget(loc.Target)
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(s.Engine.Crawler.Reader.GitWorkdir(g), filepath.FromSlash(path.Dir(g.Path)))
+	}
+	return ""
+}
+
+// Register adds a location for catalog:register, crawls it at once and
+// answers the first entity it holds that is not a Location.
+func (s *Service) Register(ctx context.Context, typ, target string) (string, error) {
+	loc, _, err := s.Store.AddLocation(ctx, typ, target, "api")
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.Engine.CrawlLocation(ctx, loc); err != nil {
+		return "", fmt.Errorf("crawl %s:%s: %w", typ, target, err)
+	}
+	rows, _, err := s.Store.Query(ctx, store.QueryRequest{
+		Filter: store.All{
+			store.Field{Key: "metadata.annotations.backstage.io/managed-by-origin-location", Values: []string{strings.ToLower(typ + ":" + target)}},
+			store.Not{P: store.Field{Key: "kind", Values: []string{"location"}}},
+		},
+		Limit: 1,
+	})
+	if err != nil || len(rows) == 0 {
+		return "", err
+	}
+	var e catalog.Entity
+	if err := json.Unmarshal(rows[0].Final, &e); err != nil {
+		return "", err
+	}
+	return e.Ref().String(), nil
+}
+
+// Entity reads an entity for catalog:fetch.
+func (s *Service) Entity(ctx context.Context, ref string) (map[string]any, error) {
+	final, err := s.Store.FinalByRef(ctx, strings.ToLower(ref))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, action.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(final, &m)
+}
+
+// Start runs a template as a new task and returns its ID.
+func (s *Service) Start(ctx context.Context, spec task.Spec) (string, error) {
+	return s.Runner.Start(ctx, spec)
+}
+
+// Task reads a task.
+func (s *Service) Task(ctx context.Context, id string) (*task.Task, error) {
+	return s.Tasks.Get(ctx, id)
+}
+
+// Events returns a task's events after the given event ID.
+func (s *Service) Events(ctx context.Context, id string, after int64) ([]task.Event, error) {
+	return s.Tasks.Events(ctx, id, after)
+}
+
+// Cancel stops a task.
+func (s *Service) Cancel(ctx context.Context, id string) error {
+	_, err := s.Runner.Cancel(ctx, id)
+	return err
+}
+
+// Retry runs a failed or cancelled task again from its first step.
+func (s *Service) Retry(ctx context.Context, id string) error {
+	_, err := s.Runner.Retry(ctx, id, nil)
+	return err
+}
