@@ -68,5 +68,14 @@ func (s *Server) createPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, createView(s.page(r, "Create", "/create"), v))
+	s.render(w, r, http.StatusOK, createView(s.page(r, "Create", "/create"), v, s.Scaffolder != nil))
+}
+
+// wizardHref is the form of a template entity.
+func wizardHref(e entity) string {
+	ns := e.Ref.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return "/create/templates/" + url.PathEscape(strings.ToLower(ns)) + "/" + url.PathEscape(strings.ToLower(e.Ref.Name))
 }

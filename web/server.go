@@ -67,6 +67,9 @@ type Server struct {
 	TechDocsAPI http.Handler
 	// ScaffolderAPI serves Backstage's scaffolder API under /api/scaffolder.
 	ScaffolderAPI http.Handler
+	// Scaffolder runs templates from the create pages; nil leaves /create
+	// a list of templates without forms.
+	Scaffolder Scaffolder
 	// LocationTypes are the location types users may register from the
 	// import page (the API's allowed types); nil means url only.
 	LocationTypes []string
@@ -133,6 +136,16 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/search", s.searchPage)
 		r.Get("/search/suggest", s.searchSuggest)
 		r.Get("/docs", s.docsIndex)
+		if s.Scaffolder != nil {
+			r.Get("/create/templates/{namespace}/{name}", s.wizard)
+			r.Post("/create/templates/{namespace}/{name}", s.wizardPost)
+			r.Get("/create/suggest", s.pickerSuggest)
+			r.Get("/create/tasks", s.taskList)
+			r.Get("/create/tasks/{id}", s.taskPage)
+			r.Get("/create/tasks/{id}/stream", s.taskStream)
+			r.Post("/create/tasks/{id}/cancel", s.taskCancel)
+			r.Post("/create/tasks/{id}/retry", s.taskRetry)
+		}
 		if s.Docs != nil {
 			r.Get("/docs/{namespace}/{kind}/{name}", func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)

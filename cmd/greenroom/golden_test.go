@@ -200,7 +200,9 @@ func TestGoldenPath(t *testing.T) {
 		t.Errorf("managed-by-location %q", loc)
 	}
 	// the reverse relation shows on the owner
-	var group struct{ Relations []struct{ Type, TargetRef string } }
+	var group struct {
+		Relations []struct{ Type, TargetRef string }
+	}
 	getJSON(t, base+"/api/catalog/entities/by-name/group/default/team-storefront", &group)
 	owns := false
 	for _, r := range group.Relations {

@@ -58,7 +58,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
-			ScaffolderAPI: scaff.API().Routes(),
+			ScaffolderAPI: scaff.API().Routes(), Scaffolder: scaff,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -19,6 +19,11 @@ type Options struct {
 	// Suggest, when set, supplies the <datalist> options of a ui:field
 	// picker (EntityPicker, OwnerPicker, …). Nil or empty: no datalist.
 	Suggest func(p Picker) []Choice
+	// SuggestURL, when set, gives a picker's typeahead URL: htmx fetches
+	// it as the user types (the input's own name=value pair added) and
+	// puts the answer, <option> elements, into the field's <datalist>.
+	// "" for no typeahead on that picker.
+	SuggestURL func(p Picker) string
 	// RepoHosts are the hosts offered by RepoUrlPicker when the field has
 	// no ui:options.allowedHosts (default: github.com).
 	RepoHosts []string
@@ -526,6 +531,15 @@ func (b *builder) picker(f *Field, uiField string, opts map[string]any, v any) {
 	// The list attribute is the hook for suggestions, even when the server
 	// supplied none (a client script may fill the datalist).
 	f.Attrs["list"] = f.ID + "-list"
+	if b.opts.SuggestURL != nil {
+		if u := b.opts.SuggestURL(Picker{Name: f.Name, Field: uiField, Options: opts, Value: v}); u != "" {
+			f.Attrs["hx-get"] = u
+			f.Attrs["hx-trigger"] = "input changed delay:200ms, focus once"
+			f.Attrs["hx-target"] = "#" + f.ID + "-list"
+			f.Attrs["hx-swap"] = "innerHTML"
+			f.Attrs["hx-sync"] = "this:replace"
+		}
+	}
 }
 
 // ParseRepoURL splits "host?owner=o&repo=r" into its parts.

@@ -459,3 +459,38 @@ func ifMatches(s map[string]any, value map[string]any) bool {
 	}
 	return true
 }
+
+// PageKeys are the top-level value keys a parameter page can set: its
+// properties and those of its dependencies and oneOf/anyOf/allOf/if-then-else
+// branches. A wizard replaces exactly these keys with what the page
+// submitted, so a field the user cleared is removed, not kept from before.
+func PageKeys(schema map[string]any) []string {
+	seen := map[string]bool{}
+	var keys []string
+	var walk func(s map[string]any, depth int)
+	walk = func(s map[string]any, depth int) {
+		if s == nil || depth > 8 {
+			return
+		}
+		for k := range mapOf(s["properties"]) {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+		for _, dep := range mapOf(s["dependencies"]) {
+			walk(mapOf(dep), depth+1)
+		}
+		for _, kw := range []string{"oneOf", "anyOf", "allOf"} {
+			for _, br := range listOf(s[kw]) {
+				walk(mapOf(br), depth+1)
+			}
+		}
+		for _, kw := range []string{"if", "then", "else"} {
+			walk(mapOf(s[kw]), depth+1)
+		}
+	}
+	walk(schema, 0)
+	sort.Strings(keys)
+	return keys
+}

@@ -11,7 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -37,18 +38,21 @@ type Config struct {
 
 // Service runs templates from a catalog.
 type Service struct {
-	Store   *store.Store
-	Engine  *ingest.Engine
-	Tasks   *task.SQLiteStore
-	Actions *action.Registry
-	Runner  *task.Runner
-	cfg     Config
+	Store     *store.Store
+	Engine    *ingest.Engine
+	TaskStore *task.SQLiteStore
+	Actions   *action.Registry
+	Runner    *task.Runner
+	cfg       Config
 }
 
 // Open opens the task store in cfg.DataDir, marks tasks a previous process
 // left running as failed (they can be retried), and builds the built-in
 // actions. It returns the IDs of the tasks it marked.
 func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("scaffolder data directory: %w", err)
+	}
 	ts, err := task.OpenSQLite(filepath.Join(cfg.DataDir, "tasks.db"))
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +62,7 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 		ts.Close()
 		return nil, nil, fmt.Errorf("recover interrupted tasks: %w", err)
 	}
-	s := &Service{Store: st, Engine: eng, Tasks: ts, cfg: cfg}
+	s := &Service{Store: st, Engine: eng, TaskStore: ts, cfg: cfg}
 	repos := filepath.Join(cfg.DataDir, "repos")
 	local := map[string]string{}
 	for _, h := range cfg.LocalGitHosts {
@@ -78,12 +82,12 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 // Close waits for running tasks to end and closes the task store.
 func (s *Service) Close() error {
 	s.Runner.Wait()
-	return s.Tasks.Close()
+	return s.TaskStore.Close()
 }
 
 // API is the scaffolder REST API over this service.
 func (s *Service) API() *api.Server {
-	return &api.Server{Templates: s, Actions: s.Actions, Runner: s.Runner, Store: s.Tasks}
+	return &api.Server{Templates: s, Actions: s.Actions, Runner: s.Runner, Store: s.TaskStore}
 }
 
 // RepoHosts are the hosts a RepoUrlPicker offers when its template names
@@ -92,7 +96,8 @@ func (s *Service) RepoHosts() []string {
 	return append(append([]string(nil), s.cfg.LocalGitHosts...), s.cfg.GitHosts...)
 }
 
-// Template reads a Template entity from the catalog.
+// Template reads a Template entity from the catalog, with its fields in
+// the order its descriptor file writes them.
 func (s *Service) Template(ctx context.Context, ref string) (*template.Template, error) {
 	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "Template", Namespace: catalog.DefaultNamespace})
 	if err != nil || !strings.EqualFold(r.Kind, "template") {
@@ -102,12 +107,45 @@ func (s *Service) Template(ctx context.Context, ref string) (*template.Template,
 	if err != nil {
 		return nil, err
 	}
-	return template.Parse(final)
+	t, err := template.Parse(final)
+	if err != nil {
+		return nil, err
+	}
+	if p := s.descriptor(t); p != "" {
+		if data, err := readSmall(p, maxDescriptorBytes); err == nil {
+			for _, res := range template.ParseAll(data) {
+				if res.Template != nil && res.Template.Name == t.Name {
+					t.TakeOrder(res.Template)
+					break
+				}
+			}
+		}
+	}
+	return t, nil
 }
 
-// templateDir is the directory of a template's descriptor: its skeletons
-// (fetch:template's ./skeleton) are relative to it.
-func (s *Service) templateDir(t *template.Template) string {
+// maxDescriptorBytes bounds the descriptor file read for field order.
+const maxDescriptorBytes = 4 << 20
+
+func readSmall(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, limit)
+	}
+	return data, nil
+}
+
+// descriptor is the local file a template entity was read from (a file
+// location, or the checkout of a git one); "" when there is none.
+func (s *Service) descriptor(t *template.Template) string {
 	ref := catalog.Ref{Kind: "Template", Namespace: t.Namespace, Name: t.Name}
 	e, err := s.Store.Entity(context.Background(), ref.String())
 	if err != nil {
@@ -119,13 +157,22 @@ func (s *Service) templateDir(t *template.Template) string {
 	}
 	switch loc.Type {
 	case "file":
-		return filepath.Dir(loc.Target)
+		return loc.Target
 	case "git":
 		g, err := ingest.ParseGitTarget(loc.Target)
 		if err != nil {
 			return ""
 		}
-		return filepath.Join(s.Engine.Crawler.Reader.GitWorkdir(g), filepath.FromSlash(path.Dir(g.Path)))
+		return filepath.Join(s.Engine.Crawler.Reader.GitWorkdir(g), filepath.FromSlash(g.Path))
+	}
+	return ""
+}
+
+// templateDir is the directory of a template's descriptor: its skeletons
+// (fetch:template's ./skeleton) are relative to it.
+func (s *Service) templateDir(t *template.Template) string {
+	if p := s.descriptor(t); p != "" {
+		return filepath.Dir(p)
 	}
 	return ""
 }
@@ -177,12 +224,12 @@ func (s *Service) Start(ctx context.Context, spec task.Spec) (string, error) {
 
 // Task reads a task.
 func (s *Service) Task(ctx context.Context, id string) (*task.Task, error) {
-	return s.Tasks.Get(ctx, id)
+	return s.TaskStore.Get(ctx, id)
 }
 
 // Events returns a task's events after the given event ID.
 func (s *Service) Events(ctx context.Context, id string, after int64) ([]task.Event, error) {
-	return s.Tasks.Events(ctx, id, after)
+	return s.TaskStore.Events(ctx, id, after)
 }
 
 // Cancel stops a task.
@@ -195,4 +242,9 @@ func (s *Service) Cancel(ctx context.Context, id string) error {
 func (s *Service) Retry(ctx context.Context, id string) error {
 	_, err := s.Runner.Retry(ctx, id, nil)
 	return err
+}
+
+// Tasks lists tasks, newest first, with the total matching.
+func (s *Service) Tasks(ctx context.Context, o task.ListOptions) ([]*task.Task, int, error) {
+	return s.TaskStore.List(ctx, o)
 }

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -222,5 +223,35 @@ spec:
 	}
 	if _, ok := c[orderKey]; ok {
 		t.Error("order record leaked")
+	}
+}
+
+// A template read back from catalog JSON (keys sorted) takes the field
+// order of its descriptor file.
+func TestTakeOrder(t *testing.T) {
+	src := `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: t}
+spec:
+  type: service
+  parameters:
+    - properties:
+        zeta: {type: string}
+        mid: {type: object, properties: {b: {type: string}, a: {type: string}}}
+        alpha: {type: string}
+  steps: []
+`
+	file := ParseAll([]byte(src))[0].Template
+	fromJSON, err := Parse([]byte(`{"apiVersion":"scaffolder.backstage.io/v1beta3","kind":"Template","metadata":{"name":"t"},"spec":{"type":"service","parameters":[{"properties":{"alpha":{"type":"string"},"mid":{"properties":{"a":{"type":"string"},"b":{"type":"string"}},"type":"object"},"zeta":{"type":"string"}}}],"steps":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON.TakeOrder(file)
+	if got := fmt.Sprint(fromJSON.Parameters[0]["ui:order"]); got != "[zeta mid alpha]" {
+		t.Errorf("page order = %s", got)
+	}
+	mid := fromJSON.Parameters[0]["properties"].(map[string]any)["mid"].(map[string]any)
+	if got := fmt.Sprint(mid["ui:order"]); got != "[b a]" {
+		t.Errorf("nested order = %s", got)
 	}
 }

@@ -179,3 +179,48 @@ func prepareOrder(doc map[string]any) {
 	}
 	walk(doc, false)
 }
+
+// TakeOrder copies the field order (ui:order) that src's parameters carry
+// into t's. A template read back from the catalog has
+// lost the key order of its descriptor (entities are stored as JSON
+// objects); the descriptor file, parsed by ParseAll, still has it, and
+// Backstage shows fields in the order they are written.
+func (t *Template) TakeOrder(src *Template) {
+	if src == nil || len(src.Parameters) != len(t.Parameters) {
+		return
+	}
+	var walk func(dst, from any, depth int)
+	walk = func(dst, from any, depth int) {
+		if depth > 32 {
+			return
+		}
+		switch d := dst.(type) {
+		case map[string]any:
+			f, ok := from.(map[string]any)
+			if !ok {
+				return
+			}
+			// Parse records the order it reads as ui:order, which for
+			// catalog JSON is sorted: the file's order replaces it.
+			if o, ok := f["ui:order"]; ok {
+				d["ui:order"] = o
+			}
+			for k, v := range d {
+				if k != "ui:order" {
+					walk(v, f[k], depth+1)
+				}
+			}
+		case []any:
+			f, ok := from.([]any)
+			if !ok || len(f) != len(d) {
+				return
+			}
+			for i := range d {
+				walk(d[i], f[i], depth+1)
+			}
+		}
+	}
+	for i := range t.Parameters {
+		walk(t.Parameters[i], src.Parameters[i], 0)
+	}
+}

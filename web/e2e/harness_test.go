@@ -34,6 +34,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/scaffolder/service"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
 )
@@ -123,6 +124,9 @@ type app struct {
 	// brings it up to date after a test changes the catalog.
 	Index  *search.Index
 	Syncer *search.Syncer
+	// Scaffolder runs the create pages' templates; its bare repositories
+	// are under Dir/scaffolder/repos.
+	Scaffolder *service.Service
 }
 
 // extraFiles are written beside the demo catalog, as a second root location.
@@ -167,7 +171,15 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	if err := (&techdocs.Indexer{Service: docs, Index: ix, Catalog: st}).Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The scaffolder runs templates for real: tasks in their own SQLite
+	// file, the demo's git host mapped to bare repositories in dir.
+	scaff, _, err := service.Open(st, eng, service.Config{DataDir: filepath.Join(dir, "scaffolder"), LocalGitHosts: []string{demo.GitHost}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { scaff.Close() })
 	srv := &web.Server{
+		Scaffolder: scaff, ScaffolderAPI: scaff.API().Routes(),
 		Docs: docs, TechDocsAPI: docs.Handler(),
 		Catalog: st, Ingester: eng, LocationTypes: []string{"url", "git"},
 		CatalogAPI: (&api.Server{Store: st, Ingester: eng, AllowedLocationTypes: []string{"url", "git"}}).Routes(),
@@ -176,7 +188,7 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &app{URL: hs.URL, Dir: dir, Store: st, Engine: eng, Index: ix, Syncer: syncer}
+	return &app{URL: hs.URL, Dir: dir, Store: st, Engine: eng, Index: ix, Syncer: syncer, Scaffolder: scaff}
 }
 
 func needBrowser(t *testing.T) {
