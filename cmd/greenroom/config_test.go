@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,5 +183,34 @@ func TestImportPathsSetting(t *testing.T) {
 	}
 	if !cfg.ImportPaths || len(cfg.Warnings) != 0 {
 		t.Errorf("ImportPaths %v, warnings %v", cfg.ImportPaths, cfg.Warnings)
+	}
+}
+
+func TestConfigGitHosts(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app-config.yaml")
+	os.WriteFile(p, []byte(`integrations:
+  github:
+    - host: github.com
+      token: x
+  gitlab:
+    - host: gitlab.example.com
+greenroom:
+  scaffolder:
+    localGitHosts: [git.internal.example]
+`), 0o644)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.GitHosts) != "[github.com gitlab.example.com]" || fmt.Sprint(cfg.LocalGitHosts) != "[git.internal.example]" {
+		t.Errorf("hosts %v, local %v", cfg.GitHosts, cfg.LocalGitHosts)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings %v", cfg.Warnings)
+	}
+	os.WriteFile(p, []byte("greenroom:\n  scaffolder:\n    localGitHosts: [../x]\n"), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "invalid host") {
+		t.Errorf("a host with a slash: %v", err)
 	}
 }

@@ -4,6 +4,7 @@
 //	greenroom ingest    crawl the configured locations once and exit
 //	greenroom validate  lint descriptor files the way Backstage would ingest them
 //	greenroom generate  write a synthetic catalog for benchmarks
+//	greenroom create    run a software template, on a portal or in-process
 package main
 
 import (
@@ -39,6 +40,7 @@ commands:
   validate   lint catalog descriptor files the way Backstage would ingest them
   generate   write a synthetic catalog (for benchmarks and load tests)
   reindex    rebuild the search index from the catalog database
+  create     run a software template (on a portal with --server, or in-process)
 
 Run 'greenroom <command> -h' for the flags of a command.
 `
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdGenerate(ctx, args[1:], stdout, stderr)
 	case "reindex":
 		return cmdReindex(ctx, args[1:], stdout, stderr)
+	case "create":
+		return cmdCreate(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -32,6 +32,7 @@ type settings struct {
 	allowKinds         string
 	readonly           bool
 	importPaths        bool
+	quiet              bool // log warnings and errors only (commands whose output is for people)
 }
 
 // locationFlags collects repeated --location type:target flags.
@@ -94,7 +95,11 @@ type app struct {
 }
 
 func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelInfo
+	if s.quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	var cfg *Config
 	if s.config != "" {
 		c, err := LoadConfig(s.config)

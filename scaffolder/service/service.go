@@ -194,8 +194,17 @@ func (s *Service) Register(ctx context.Context, typ, target string) (string, err
 		},
 		Limit: 1,
 	})
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return "", err
+	}
+	if len(rows) == 0 {
+		// The location stays registered (a fix to the file is picked up on
+		// the next crawl), but the task says why nothing appeared.
+		msg := "it holds no entity"
+		if errs, err := s.Store.Errors(ctx, loc.ID); err == nil && len(errs) > 0 {
+			msg = errs[0].Message
+		}
+		return "", fmt.Errorf("%s:%s was registered, but the catalog could not take an entity from it: %s", typ, target, msg)
 	}
 	var e catalog.Entity
 	if err := json.Unmarshal(rows[0].Final, &e); err != nil {
