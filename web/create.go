@@ -267,7 +267,8 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id, err := s.Scaffolder.Start(r.Context(), task.Spec{TemplateRef: ref, Template: t, Parameters: values})
+	params, secrets := form.SplitSecrets(t.Parameters, values)
+	id, err := s.Scaffolder.Start(r.Context(), task.Spec{TemplateRef: ref, Template: t, Parameters: params, Secrets: secrets})
 	if err != nil {
 		v := s.newWizard(r, t, ref, page, values)
 		v.Error = "The task could not be started: " + err.Error()
@@ -289,7 +290,7 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 			if !ok {
 				continue
 			}
-			p := propertySchema(schema, key)
+			p := form.Property(schema, key)
 			if rv, _ := p["ui:backstage"].(map[string]any); rv != nil {
 				if rr, _ := rv["review"].(map[string]any); rr != nil {
 					if show, ok := rr["show"].(bool); ok && !show {
@@ -310,46 +311,6 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 		out = append(out, g)
 	}
 	return out
-}
-
-// propertySchema finds a top-level property's schema in a page, looking
-// in dependencies and branches as PageKeys does.
-func propertySchema(s map[string]any, key string) map[string]any {
-	var find func(s map[string]any, depth int) map[string]any
-	find = func(s map[string]any, depth int) map[string]any {
-		if s == nil || depth > 8 {
-			return nil
-		}
-		if props, _ := s["properties"].(map[string]any); props != nil {
-			if p, _ := props[key].(map[string]any); p != nil && len(p) > 0 {
-				return p
-			}
-		}
-		var subs []any
-		if deps, _ := s["dependencies"].(map[string]any); deps != nil {
-			for _, d := range deps {
-				subs = append(subs, d)
-			}
-		}
-		for _, kw := range []string{"oneOf", "anyOf", "allOf"} {
-			if l, _ := s[kw].([]any); l != nil {
-				subs = append(subs, l...)
-			}
-		}
-		subs = append(subs, s["if"], s["then"], s["else"])
-		for _, sub := range subs {
-			if m, _ := sub.(map[string]any); m != nil {
-				if p := find(m, depth+1); p != nil {
-					return p
-				}
-			}
-		}
-		return nil
-	}
-	if p := find(s, 0); p != nil {
-		return p
-	}
-	return map[string]any{}
 }
 
 func propertyLabel(p map[string]any, key string) string {
@@ -477,34 +438,21 @@ func (s *Server) pickerChoices(ctx context.Context, ui string, opts map[string]a
 		s.Log.Warn("picker suggestions", "field", ui, "error", err)
 		return nil
 	}
-	defaultKind, _ := opts["defaultKind"].(string)
-	defaultNS, _ := opts["defaultNamespace"].(string)
 	out := make([]form.Choice, 0, len(rows))
 	for _, e := range rows {
-		out = append(out, form.Choice{Value: pickerValue(e.Ref, defaultKind, defaultNS), Label: e.DisplayName() + " · " + strings.ToLower(e.Kind)})
+		out = append(out, form.Choice{Value: pickerValue(e.Ref), Label: e.DisplayName() + " · " + strings.ToLower(e.Kind)})
 	}
 	return out
 }
 
 // pickerValue is the ref a picker stores: kind:namespace/name in full
-// (stringifyEntityRef), shortened where the field names a default kind or
-// namespace (humanizeEntityRef), as Backstage's pickers do.
-func pickerValue(r catalog.Ref, defaultKind, defaultNS string) string {
-	if defaultKind == "" && defaultNS == "" {
-		ns := r.Namespace
-		if ns == "" {
-			ns = catalog.DefaultNamespace
-		}
-		return strings.ToLower(r.Kind) + ":" + ns + "/" + r.Name
+// (Backstage's stringifyEntityRef), whatever the field's default kind.
+func pickerValue(r catalog.Ref) string {
+	ns := r.Namespace
+	if ns == "" {
+		ns = catalog.DefaultNamespace
 	}
-	v := r.Name
-	if r.Namespace != "" && !strings.EqualFold(r.Namespace, defaultNS) {
-		v = r.Namespace + "/" + v
-	}
-	if !strings.EqualFold(r.Kind, defaultKind) {
-		v = strings.ToLower(r.Kind) + ":" + v
-	}
-	return v
+	return strings.ToLower(r.Kind) + ":" + ns + "/" + r.Name
 }
 
 func stringsOf(v any) []string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
+	"github.com/greenroom-dev/greenroom/scaffolder/service"
 	"github.com/greenroom-dev/greenroom/web"
 )
 
@@ -37,7 +38,12 @@ func serve(t testing.TB, dir, root string) *httptest.Server {
 	t.Helper()
 	c := ingesttest.Ingest(t, dir, root)
 	st, eng := c.Store, c.Engine
-	hs := httptest.NewServer((&web.Server{Catalog: st, Ingester: eng}).Handler())
+	scaff, _, err := service.Open(st, eng, service.Config{DataDir: filepath.Join(dir, "scaffolder"), LocalGitHosts: []string{"git.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { scaff.Close() })
+	hs := httptest.NewServer((&web.Server{Catalog: st, Ingester: eng, Scaffolder: scaff}).Handler())
 	t.Cleanup(hs.Close)
 	return hs
 }

@@ -381,7 +381,8 @@ func (l *localRunner) Start(ctx context.Context, ref string, values map[string]a
 	if len(fields) > 0 {
 		return "", &valuesError{Fields: fields}
 	}
-	return l.svc.Start(ctx, task.Spec{TemplateRef: ref, Template: t, Parameters: values})
+	params, secrets := form.SplitSecrets(t.Parameters, values)
+	return l.svc.Start(ctx, task.Spec{TemplateRef: ref, Template: t, Parameters: params, Secrets: secrets})
 }
 
 func (l *localRunner) Events(ctx context.Context, id string, after int64) ([]task.Event, error) {
@@ -399,6 +400,7 @@ func (l *localRunner) EntityURL(ref string) string { return ref }
 type remoteRunner struct {
 	base   string
 	client *http.Client
+	pages  []map[string]any // from Pages, to tell secrets from parameters
 }
 
 func (rr *remoteRunner) do(ctx context.Context, method, path string, body, into any) (int, error) {
@@ -465,6 +467,7 @@ func (rr *remoteRunner) Pages(ctx context.Context, ref string) (string, []map[st
 	for i, s := range ps.Steps {
 		pages[i] = s.Schema
 	}
+	rr.pages = pages
 	return ps.Title, pages, nil
 }
 
@@ -475,7 +478,8 @@ func (rr *remoteRunner) Start(ctx context.Context, ref string, values map[string
 			Property, Message string
 		}
 	}
-	code, err := rr.do(ctx, http.MethodPost, "/api/scaffolder/v2/tasks", map[string]any{"templateRef": ref, "values": values}, &res)
+	params, secrets := form.SplitSecrets(rr.pages, values)
+	code, err := rr.do(ctx, http.MethodPost, "/api/scaffolder/v2/tasks", map[string]any{"templateRef": ref, "values": params, "secrets": secrets}, &res)
 	if code == http.StatusBadRequest && len(res.Errors) > 0 {
 		ve := &valuesError{}
 		for _, e := range res.Errors {

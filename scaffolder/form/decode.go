@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/greenroom-dev/greenroom/catalog"
 )
 
 // DecodeErrors maps field names to problems met while decoding (a number
@@ -129,6 +131,13 @@ func (d *decoder) value(p map[string]any, name string, guess map[string]any, dep
 		}
 		raw, ok := d.last(name)
 		return raw, ok && raw != ""
+	case "EntityPicker", "OwnerPicker", "OwnedEntityPicker":
+		raw, ok := d.last(name)
+		raw = strings.TrimSpace(raw)
+		if !ok || raw == "" {
+			return nil, false
+		}
+		return fullRef(raw, opts), true
 	case "MultiEntityPicker", "EntityTagsPicker":
 		raw, ok := d.last(name)
 		if !ok {
@@ -136,6 +145,9 @@ func (d *decoder) value(p map[string]any, name string, guess map[string]any, dep
 		}
 		var out []any
 		for _, s := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+			if str(p["ui:field"]) == "MultiEntityPicker" {
+				s = fullRef(s, opts)
+			}
 			out = append(out, s)
 		}
 		if len(out) == 0 {
@@ -299,4 +311,21 @@ func blankItem(o map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// fullRef completes what was typed into an entity picker the way
+// Backstage's pickers do on blur: parsed with the field's defaultKind and
+// defaultNamespace and written as kind:namespace/name. Text that is not a
+// ref (no kind and no defaultKind) is kept as typed.
+func fullRef(s string, opts map[string]any) string {
+	kind, _ := opts["defaultKind"].(string)
+	ns, _ := opts["defaultNamespace"].(string)
+	r, err := catalog.ParseRef(s, catalog.RefDefaults{Kind: kind, Namespace: ns})
+	if err != nil || r.Kind == "" {
+		return s
+	}
+	if r.Namespace == "" {
+		r.Namespace = catalog.DefaultNamespace
+	}
+	return strings.ToLower(r.Kind) + ":" + r.Namespace + "/" + r.Name
 }

@@ -497,3 +497,16 @@ func TestSubmissionRoundTrip(t *testing.T) {
 	h := render(t, s, vals, nil, Options{})
 	must(t, h, `name="repo:organization" value="org"`, `name="repo:workspace"`, `disabled`)
 }
+
+// Secret fields leave the parameters for the task's secrets.
+func TestSplitSecrets(t *testing.T) {
+	pages := []map[string]any{
+		{"properties": map[string]any{"name": map[string]any{"type": "string"}}},
+		{"properties": map[string]any{"token": map[string]any{"type": "string", "ui:field": "Secret"}},
+			"dependencies": map[string]any{"name": map[string]any{"properties": map[string]any{"pin": map[string]any{"type": "string", "ui:field": "Secret"}}}}},
+	}
+	params, secrets := SplitSecrets(pages, map[string]any{"name": "x", "token": "t0k", "pin": "1234"})
+	if len(params) != 1 || params["name"] != "x" || secrets["token"] != "t0k" || secrets["pin"] != "1234" {
+		t.Errorf("params %v, secrets %v", params, secrets)
+	}
+}

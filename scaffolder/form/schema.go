@@ -494,3 +494,64 @@ func PageKeys(schema map[string]any) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// SplitSecrets moves the values of `ui:field: Secret` fields out of the
+// parameters into the task's secrets, as Backstage's form does: they reach
+// the steps as ${{ secrets.<name> }}, and are never stored or logged.
+func SplitSecrets(pages []map[string]any, values map[string]any) (map[string]any, map[string]string) {
+	params := make(map[string]any, len(values))
+	for k, v := range values {
+		params[k] = v
+	}
+	var secrets map[string]string
+	for _, page := range pages {
+		for _, k := range PageKeys(page) {
+			if p := propertyOf(page, k); p["ui:field"] == "Secret" {
+				if v, ok := params[k]; ok {
+					if secrets == nil {
+						secrets = map[string]string{}
+					}
+					secrets[k] = scalarString(v)
+					delete(params, k)
+				}
+			}
+		}
+	}
+	return params, secrets
+}
+
+// propertyOf finds a top-level property's schema in a page, looking in
+// dependencies and branches as PageKeys does; an empty map when absent.
+func propertyOf(s map[string]any, key string) map[string]any {
+	var find func(s map[string]any, depth int) map[string]any
+	find = func(s map[string]any, depth int) map[string]any {
+		if s == nil || depth > 8 {
+			return nil
+		}
+		if p := mapOf(mapOf(s["properties"])[key]); len(p) > 0 {
+			return p
+		}
+		var subs []any
+		for _, d := range mapOf(s["dependencies"]) {
+			subs = append(subs, d)
+		}
+		for _, kw := range []string{"oneOf", "anyOf", "allOf"} {
+			subs = append(subs, listOf(s[kw])...)
+		}
+		subs = append(subs, s["if"], s["then"], s["else"])
+		for _, sub := range subs {
+			if p := find(mapOf(sub), depth+1); p != nil {
+				return p
+			}
+		}
+		return nil
+	}
+	if p := find(s, 0); p != nil {
+		return p
+	}
+	return map[string]any{}
+}
+
+// Property is a top-level property's schema on a page (found in its
+// dependencies and branches too); an empty map when the page has none.
+func Property(page map[string]any, key string) map[string]any { return propertyOf(page, key) }
