@@ -90,6 +90,36 @@ func (r *renderer) step(pos int) error {
 	return nil
 }
 
+// cost is the work a value stands for: one unit per array element or
+// object key, one per 64 bytes of a string.
+func cost(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x) / 64
+	case []any:
+		return len(x)
+	case *Object:
+		return x.Len()
+	}
+	return 0
+}
+
+// charge counts the size of values an operation consumed or produced
+// against the step limit. Security: a single step (a range() call, a
+// filter or method over a large list or string, a slice, a concatenation)
+// does work proportional to its data; counting only steps let a loop of
+// such operations run for minutes or hours (e.g. 100,000 iterations of
+// range(0, 99999)), so their sizes are charged too.
+func (r *renderer) charge(pos int, vs ...any) error {
+	for _, v := range vs {
+		r.steps += cost(v)
+	}
+	if r.steps > maxSteps {
+		return r.errAt(pos, "Template exceeded the evaluation step limit")
+	}
+	return nil
+}
+
 // ---- statements ---------------------------------------------------------
 
 func (r *renderer) write(b *strings.Builder, s string, pos int) error {
@@ -116,7 +146,11 @@ func (r *renderer) exec(body []stmt, f *frame, b *strings.Builder) error {
 			if err != nil {
 				return err
 			}
-			if err := r.write(b, outputString(v), st.pos); err != nil {
+			out := outputString(v)
+			if err := r.charge(st.pos, out); err != nil {
+				return err
+			}
+			if err := r.write(b, out, st.pos); err != nil {
 				return err
 			}
 		case *ifStmt:
@@ -226,6 +260,11 @@ func (r *renderer) execFor(st *forStmt, f *frame, b *strings.Builder) error {
 	}
 	n := len(items)
 	for i, itm := range items {
+		// Security: every iteration is a step, even with an empty body,
+		// so nested loops over large ranges are bounded.
+		if err := r.step(st.pos); err != nil {
+			return err
+		}
 		lf := &frame{vars: map[string]any{}, parent: f}
 		for j, name := range st.names {
 			if j < len(itm.vals) {
@@ -355,7 +394,19 @@ func (r *renderer) eval(n node, f *frame) (any, error) {
 		if s, ok := key.(string); ok && reserved[s] {
 			return nil, r.errAt(x.pos, "Template name %q is reserved", s)
 		}
-		return r.member(obj, key), nil
+		v := r.member(obj, key)
+		if _, isStr := obj.(string); isStr {
+			// string members (length, indexing, methods) walk the string
+			if err := r.charge(x.pos, obj); err != nil {
+				return nil, err
+			}
+		} else if _, isFn := v.(Func); isFn {
+			// a method works on its receiver
+			if err := r.charge(x.pos, obj); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
 	case *sliceNode:
 		obj, err := r.eval(x.obj, f)
 		if err != nil {
@@ -372,7 +423,14 @@ func (r *renderer) eval(n node, f *frame) (any, error) {
 				parts[i] = v
 			}
 		}
-		return r.slice(obj, parts[0], parts[1], parts[2]), nil
+		if err := r.charge(x.pos, obj); err != nil {
+			return nil, err
+		}
+		res := r.slice(obj, parts[0], parts[1], parts[2])
+		if err := r.charge(x.pos, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	case *callNode:
 		fn, err := r.eval(x.fn, f)
 		if err != nil {
@@ -390,13 +448,30 @@ func (r *renderer) eval(n node, f *frame) (any, error) {
 			}
 			return nil, r.errAt(x.pos, "Template value %q is not a function", lbl)
 		}
-		return callable(&callCtx{r: r, pos: x.pos}, args, kw)
+		res, err := callable(&callCtx{r: r, pos: x.pos}, args, kw)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.charge(x.pos, res); err != nil {
+			return nil, err
+		}
+		if err := r.charge(x.pos, args...); err != nil {
+			return nil, err
+		}
+		return res, nil
 	case *filterNode:
 		in, err := r.eval(x.input, f)
 		if err != nil {
 			return nil, err
 		}
-		return r.applyFilter(x, in, f)
+		res, err := r.applyFilter(x, in, f)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.charge(x.pos, in, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	case *unaryNode:
 		v, err := r.eval(x.x, f)
 		if err != nil {
@@ -433,6 +508,9 @@ func (r *renderer) eval(n node, f *frame) (any, error) {
 		}
 		res, err := r.runTest(x.name, v, args, x.pos)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.charge(x.pos, v); err != nil {
 			return nil, err
 		}
 		return res != x.neg, nil
@@ -484,6 +562,10 @@ func (r *renderer) evalBin(x *binNode, f *frame) (any, error) {
 	}
 	rv, err := r.eval(x.r, f)
 	if err != nil {
+		return nil, err
+	}
+	// concatenation, comparison and "in" walk their operands
+	if err := r.charge(x.pos, l, rv); err != nil {
 		return nil, err
 	}
 	switch x.op {

@@ -308,6 +308,11 @@ func fBatch(r *renderer, in any, a []any, kw *Object) (any, error) {
 	if size <= 0 {
 		return []any{}, nil
 	}
+	// Security: the fill value pads the last batch up to size, so an
+	// unbounded size (batch(1e9, 0)) allocated without limit.
+	if size > maxArray {
+		return nil, fmt.Errorf("batch size exceeds %d", maxArray)
+	}
 	fill := argAt(a, 1)
 	out := []any{}
 	var cur []any
@@ -591,6 +596,11 @@ func fSum(r *renderer, in any, a []any, kw *Object) (any, error) {
 	}
 	for _, e := range toList(in) {
 		total = jsAdd(total, attrOf(e, argAt(a, 0), r))
+		// Security: adding to a string copies it; charge each copy so a
+		// long list summed onto a large string is bounded.
+		if err := r.charge(0, total); err != nil {
+			return nil, err
+		}
 	}
 	return total, nil
 }
