@@ -12,10 +12,14 @@ package action
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/greenroom-dev/greenroom/scaffolder/expr"
 )
 
 // Context is what an action runs with.
@@ -171,12 +175,37 @@ func (c *Context) Logf(format string, args ...any) {
 }
 
 // Mask replaces the values of c.Secrets in s with "***".
-func (c *Context) Mask(s string) string {
-	vals := make([]string, 0, len(c.Secrets))
-	for _, v := range c.Secrets {
-		if v != "" {
+func (c *Context) Mask(s string) string { return MaskSecrets(s, c.Secrets) }
+
+// MaskSecrets replaces the values of secrets in s with "***", as they are
+// and as they appear inside a JSON or Go-quoted string.
+//
+// Security: a secret holding a quote, a backslash or a control character
+// (a multi-line key, a password with a "\") is escaped when it is logged
+// as JSON (debug:log's extra, `| dump`, a step's each item) or quoted in an
+// error message (%q); masking only the raw value let those forms through.
+func MaskSecrets(s string, secrets map[string]string) string {
+	seen := map[string]bool{}
+	vals := make([]string, 0, len(secrets))
+	add := func(v string) {
+		if v != "" && !seen[v] {
+			seen[v] = true
 			vals = append(vals, v)
 		}
+	}
+	for _, v := range secrets {
+		if v == "" {
+			continue
+		}
+		add(v)
+		if js, ok := expr.ToJSON(v); ok {
+			add(js[1 : len(js)-1])
+		}
+		if b, err := json.Marshal(v); err == nil {
+			add(string(b[1 : len(b)-1]))
+		}
+		q := strconv.Quote(v)
+		add(q[1 : len(q)-1])
 	}
 	// longest first so a secret containing another is masked whole
 	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })

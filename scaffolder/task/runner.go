@@ -8,7 +8,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -165,19 +164,12 @@ type run struct {
 	mu      sync.Mutex     // guards t for the heartbeat
 }
 
-// mask replaces secret values in s with "***" (longest first).
+// mask replaces secret values in s with "***" (longest first). It uses
+// action.MaskSecrets so that JSON-escaped and quoted forms of a secret
+// (e.g. the "Running step each" line, which JSON-encodes the item, or an
+// error that quotes its input) are masked too, not only the raw value.
 func (x *run) mask(s string) string {
-	vals := make([]string, 0, len(x.secrets))
-	for _, v := range x.secrets {
-		if v != "" {
-			vals = append(vals, v)
-		}
-	}
-	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	for _, v := range vals {
-		s = strings.ReplaceAll(s, v, "***")
-	}
-	return s
+	return action.MaskSecrets(s, x.secrets)
 }
 
 // maskTree masks every string of a JSON-like tree.
