@@ -43,6 +43,10 @@ type Config struct {
 	// (github, gitlab, …): publish:git may push there over https and the
 	// RepoUrlPicker offers them.
 	GitHosts []string
+	// Integrations maps those hosts to their integration type (the
+	// integrations key: github, gitlab, bitbucketServer, …), for
+	// templates' parseRepoUrl.
+	Integrations map[string]string
 	// LocalGitHosts (greenroom.scaffolder.localGitHosts) are hosts whose
 	// repositories are bare repositories under <data-dir>/repos/<host>:
 	// publish:git creates them and the catalog crawls them, so the golden
@@ -232,6 +236,10 @@ func LoadConfig(path string) (*Config, error) {
 					return nil, fmt.Errorf("config %s: integrations.%s[%d] has no host", path, prov, i)
 				}
 				cfg.GitHosts = append(cfg.GitHosts, host)
+				if cfg.Integrations == nil {
+					cfg.Integrations = map[string]string{}
+				}
+				cfg.Integrations[strings.ToLower(host)] = prov
 			}
 		}
 	}

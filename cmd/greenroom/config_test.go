@@ -206,6 +206,9 @@ greenroom:
 	if fmt.Sprint(cfg.GitHosts) != "[github.com gitlab.example.com]" || fmt.Sprint(cfg.LocalGitHosts) != "[git.internal.example]" {
 		t.Errorf("hosts %v, local %v", cfg.GitHosts, cfg.LocalGitHosts)
 	}
+	if cfg.Integrations["gitlab.example.com"] != "gitlab" || cfg.Integrations["github.com"] != "github" {
+		t.Errorf("integrations %v", cfg.Integrations)
+	}
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings %v", cfg.Warnings)
 	}

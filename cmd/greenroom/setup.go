@@ -242,6 +242,7 @@ func isTerminal(w io.Writer) bool {
 func (a *app) scaffolder() (*service.Service, error) {
 	s, interrupted, err := service.Open(a.store, a.engine, service.Config{
 		DataDir: a.cfg.DataDir, GitHosts: a.cfg.GitHosts, LocalGitHosts: a.cfg.LocalGitHosts,
+		Integrations: a.cfg.Integrations,
 	})
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ type Context struct {
 	Output      func(name string, value any)
 	Secrets     map[string]string // never logged
 	DryRun      bool
+	// Integrations maps git hosts to integration types for the
+	// templates' parseRepoUrl/projectSlug (fetch:template's files).
+	Integrations map[string]string
 }
 
 // Action is one scaffolder action.

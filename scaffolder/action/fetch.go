@@ -193,7 +193,7 @@ func newRenderer(c *Context) (*renderer, error) {
 	} else if _, ok := asMap(values); !ok {
 		return nil, fmt.Errorf("input \"values\" must be an object, got %T", values)
 	}
-	r := &renderer{opts: expr.Options{CookiecutterCompat: cc, TrimBlocks: tb, LstripBlocks: lb}}
+	r := &renderer{opts: expr.Options{CookiecutterCompat: cc, TrimBlocks: tb, LstripBlocks: lb, Integrations: c.Integrations}}
 	if cc {
 		r.ctx = map[string]any{"cookiecutter": values}
 	} else {

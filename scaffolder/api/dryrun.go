@@ -141,6 +141,9 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		WorkDir:     filepath.Join(tmp, "work"),
 		TemplateDir: func(*template.Template) string { return tdir },
 	}
+	if s.Runner != nil {
+		runner.Integrations = s.Runner.Integrations
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), dryRunTimeout)
 	defer cancel()
 	t := &task.Task{

@@ -39,6 +39,9 @@ type Options struct {
 	// KeepOnError makes RenderTree keep a string whose rendering fails,
 	// as Backstage's workflow runner does, instead of returning the error.
 	KeepOnError bool
+	// OnKeep, with KeepOnError, hears of each string kept and why, so
+	// that the runner can say so in the task's log.
+	OnKeep func(tmpl string, err error)
 }
 
 // RenderString renders a template to a string (what fetch:template does).
@@ -186,6 +189,9 @@ func (o Options) renderTree(tree any, ctx any, depth int) (any, error) {
 	case string:
 		v, err := o.RenderValue(x, ctx)
 		if err != nil && o.KeepOnError {
+			if o.OnKeep != nil {
+				o.OnKeep(x, err)
+			}
 			return x, nil
 		}
 		return v, err

@@ -34,6 +34,9 @@ type Config struct {
 	// LocalGitHosts are hosts whose repositories are bare repositories
 	// under <DataDir>/repos/<host>, created on first publish.
 	LocalGitHosts []string
+	// Integrations maps hosts to integration types (github, gitlab, …)
+	// for parseRepoUrl; LocalGitHosts count as github (owner/repo).
+	Integrations map[string]string
 }
 
 // Service runs templates from a catalog.
@@ -75,7 +78,16 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 		LocalGitHosts:   local,
 		AllowedGitHosts: cfg.GitHosts,
 	})...)
-	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir}
+	integ := map[string]string{}
+	for h, typ := range cfg.Integrations {
+		integ[strings.ToLower(h)] = typ
+	}
+	for _, h := range cfg.LocalGitHosts {
+		if _, ok := integ[strings.ToLower(h)]; !ok {
+			integ[strings.ToLower(h)] = "github"
+		}
+	}
+	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir, Integrations: integ}
 	return s, interrupted, nil
 }
 

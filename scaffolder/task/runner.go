@@ -34,6 +34,10 @@ type Runner struct {
 	// TemplateDir returns the directory holding the template's files (for
 	// fetch:* relative URLs); nil or "" means none.
 	TemplateDir func(*template.Template) string
+	// Integrations maps git hosts to their integration type (github,
+	// gitlab, …) for parseRepoUrl and projectSlug, beyond the public hosts
+	// Backstage knows.
+	Integrations map[string]string
 	// HeartbeatInterval is how often a processing task's heartbeat is
 	// saved (default 30s).
 	HeartbeatInterval time.Duration
@@ -248,7 +252,25 @@ func (x *run) context(each any) map[string]any {
 	return c
 }
 
-var opts = expr.Options{StepStatus: true}
+// opts are the expression options of the run's steps and output. Like
+// Backstage's workflow runner, a string that fails to render is kept as
+// written (and the log says so): templates written for Backstage rely on
+// it, e.g. an optional value piped through parseRepoUrl.
+func (x *run) opts(stepID string) expr.Options {
+	return expr.Options{
+		StepStatus: true, Integrations: x.r.Integrations, KeepOnError: true,
+		OnKeep: func(tmpl string, err error) {
+			x.log(stepID, "", fmt.Sprintf("Could not render %q (%v); kept as written, as Backstage does", truncateText(tmpl, 200), err))
+		},
+	}
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
 
 // truthy is JavaScript truthiness as the step `if` uses it.
 func truthy(v any) bool {
@@ -269,12 +291,12 @@ func truthy(v any) bool {
 	return !expr.IsUndefined(v)
 }
 
-func (x *run) renderIf(cond any, ctx map[string]any) (bool, error) {
+func (x *run) renderIf(stepID string, cond any, ctx map[string]any) (bool, error) {
 	if cond == nil {
 		return true, nil
 	}
 	if s, ok := cond.(string); ok {
-		v, err := opts.RenderValue(s, ctx)
+		v, err := x.opts(stepID).RenderTree(s, ctx)
 		if err != nil {
 			return false, err
 		}
@@ -450,7 +472,7 @@ func (x *run) execute() error {
 }
 
 func (x *run) step(i int, s template.Step, ws, tdir string) (err error) {
-	ok, err := x.renderIf(s.If, x.context(nil))
+	ok, err := x.renderIf(s.ID, s.If, x.context(nil))
 	if err != nil {
 		x.setStep(i, StatusFailed)
 		x.log(s.ID, StatusFailed, fmt.Sprintf("Failed to render the if of step %s: %v", s.Name, err))
@@ -516,7 +538,7 @@ func (x *run) step(i int, s template.Step, ws, tdir string) (err error) {
 func (x *run) iterations(each any) ([]map[string]any, error) {
 	v := each
 	if s, ok := each.(string); ok {
-		r, err := opts.RenderValue(s, x.context(nil))
+		r, err := x.opts("").RenderValue(s, x.context(nil))
 		if err != nil {
 			return nil, err
 		}
@@ -551,7 +573,7 @@ func (x *run) iterations(each any) ([]map[string]any, error) {
 func (x *run) invoke(act action.Action, s template.Step, each map[string]any, ws, tdir string) (map[string]any, error) {
 	var input map[string]any
 	if s.Input != nil {
-		in, err := opts.RenderTree(s.Input, x.context(each))
+		in, err := x.opts(s.ID).RenderTree(s.Input, x.context(each))
 		if err != nil {
 			return nil, fmt.Errorf("step %s: input: %w", s.ID, err)
 		}
@@ -560,7 +582,7 @@ func (x *run) invoke(act action.Action, s template.Step, each map[string]any, ws
 	out := map[string]any{}
 	var omu sync.Mutex
 	c := &action.Context{
-		Ctx: x.ctx, Workspace: ws, TemplateDir: tdir, Input: input, Secrets: x.secrets,
+		Ctx: x.ctx, Workspace: ws, TemplateDir: tdir, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
 		Log: func(format string, args ...any) {
 			x.log(s.ID, "", fmt.Sprintf(format, args...))
 		},
@@ -598,7 +620,7 @@ func (x *run) str(tmpl string, ctx map[string]any) (string, error) {
 	if tmpl == "" {
 		return "", nil
 	}
-	v, err := opts.RenderValue(tmpl, ctx)
+	v, err := x.opts("").RenderTree(tmpl, ctx)
 	if err != nil {
 		return "", err
 	}
@@ -622,7 +644,7 @@ func (x *run) output() (*Output, error) {
 	o := x.t.Spec.Template.Output
 	out := &Output{}
 	for _, l := range o.Links {
-		ok, err := x.renderIf(l.If, ctx)
+		ok, err := x.renderIf("", l.If, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -641,7 +663,7 @@ func (x *run) output() (*Output, error) {
 		out.Links = append(out.Links, ol)
 	}
 	for _, tx := range o.Text {
-		ok, err := x.renderIf(tx.If, ctx)
+		ok, err := x.renderIf("", tx.If, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -660,7 +682,7 @@ func (x *run) output() (*Output, error) {
 		out.Text = append(out.Text, ot)
 	}
 	if len(o.Extra) > 0 {
-		v, err := opts.RenderTree(o.Extra, ctx)
+		v, err := x.opts("").RenderTree(o.Extra, ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -376,9 +376,9 @@ func TestCancelAndRetry(t *testing.T) {
       action: debug:log
       input: {message: 'token ${{ secrets.token }}'}
     - id: fail
-      action: debug:log
+      action: fs:read
       if: ${{ not secrets.token }}
-      input: {message: '${{ nosuch.thing() }}'}
+      input: {path: no-such-file}
 `, "")
 	id2 := runSync(t, r, Spec{Template: tp2}).ID
 	tk2, _ := s.Get(ctx, id2)
@@ -512,4 +512,30 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A string that fails to render is kept as written, as Backstage's
+// runner does, and the log says so; configured integrations reach
+// parseRepoUrl.
+func TestRenderFailureKeepsStringAndIntegrations(t *testing.T) {
+	s, _ := newStore(t)
+	r := newRunner(t, s)
+	r.Integrations = map[string]string{"git.example.com": "github"}
+	tp := parse(t, `    - id: a
+      action: debug:log
+      input: {message: 'slug ${{ parameters.repoUrl | projectSlug }}'}
+    - id: b
+      action: debug:log
+      input: {message: '${{ parameters.missing | parseRepoUrl }}'}
+`, "")
+	tk := runSync(t, r, Spec{Template: tp, Parameters: map[string]any{"repoUrl": "git.example.com?owner=o&repo=r"}})
+	if tk.Status != StatusCompleted {
+		t.Fatalf("status %s %q", tk.Status, tk.Error)
+	}
+	msgs := strings.Join(messages(events(t, s, tk.ID)), "\n")
+	for _, want := range []string{"slug o/r", "kept as written", "${{ parameters.missing | parseRepoUrl }}"} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("log lacks %q:\n%s", want, msgs)
+		}
+	}
 }
