@@ -343,16 +343,6 @@ func statusIcon(s string) string {
 	return "○"
 }
 
-func stepName(st task.StepState) string {
-	if st.Name != "" {
-		return st.Name
-	}
-	if st.ID != "" {
-		return st.ID
-	}
-	return st.Action
-}
-
 func stepDuration(st task.StepState) string {
 	if st.StartedAt == nil || st.EndedAt == nil {
 		return ""

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -186,7 +185,7 @@ func followTask(ctx context.Context, rn templateRunner, id string, verbose bool,
 	}
 	names := map[string]string{}
 	for _, st := range t.Steps {
-		names[st.ID] = stepName(st)
+		names[st.ID] = st.Label()
 	}
 	var after int64
 	for {
@@ -268,16 +267,6 @@ func followTask(ctx context.Context, rn templateRunner, id string, verbose bool,
 		return 1
 	}
 	return 0
-}
-
-func stepName(st task.StepState) string {
-	if st.Name != "" {
-		return st.Name
-	}
-	if st.ID != "" {
-		return st.ID
-	}
-	return st.Action
 }
 
 // normalizeTemplateRef accepts name, namespace/name or
@@ -367,16 +356,8 @@ func (l *localRunner) Start(ctx context.Context, ref string, values map[string]a
 		return "", err
 	}
 	var fields []string
-	for _, p := range t.Parameters {
-		errs := form.Validate(p, values)
-		keys := make([]string, 0, len(errs))
-		for k := range errs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fields = append(fields, k+": "+errs[k])
-		}
+	for _, fe := range form.ValidatePages(t.Parameters, values) {
+		fields = append(fields, fe.Field+": "+fe.Message)
 	}
 	if len(fields) > 0 {
 		return "", &valuesError{Fields: fields}

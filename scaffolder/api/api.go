@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -225,25 +224,14 @@ type fieldError struct {
 // validate checks values against every parameter page on its own.
 func validate(t *template.Template, values map[string]any) []fieldError {
 	var errs []fieldError
-	for _, page := range t.Parameters {
-		res := form.Validate(page, values)
-		keys := make([]string, 0, len(res))
-		for k := range res {
-			keys = append(keys, k)
+	for _, fe := range form.ValidatePages(t.Parameters, values) {
+		prop := "instance"
+		path := []string{}
+		if fe.Field != "" {
+			prop += "." + fe.Field
+			path = strings.Split(fe.Field, ".")
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			prop := "instance"
-			var path []string
-			if k != "" {
-				prop += "." + k
-				path = strings.Split(k, ".")
-			}
-			if path == nil {
-				path = []string{}
-			}
-			errs = append(errs, fieldError{Path: path, Property: prop, Message: res[k], Name: "validation", Stack: prop + " " + res[k]})
-		}
+		errs = append(errs, fieldError{Path: path, Property: prop, Message: fe.Message, Name: "validation", Stack: prop + " " + fe.Message})
 	}
 	return errs
 }

@@ -1,6 +1,7 @@
 package form
 
 import (
+	"sort"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -364,4 +365,30 @@ func customChecks(schema map[string]any, values map[string]any, base string, out
 			}
 		}
 	}
+}
+
+// FieldError is one refused value: the field's dotted path ("" for the
+// page as a whole) and the message.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidatePages checks values against every parameter page on its own, as
+// Backstage validates a task's values, and lists the problems page by
+// page, fields in name order.
+func ValidatePages(pages []map[string]any, values map[string]any) []FieldError {
+	var out []FieldError
+	for _, page := range pages {
+		res := Validate(page, values)
+		keys := make([]string, 0, len(res))
+		for k := range res {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, FieldError{Field: k, Message: res[k]})
+		}
+	}
+	return out
 }

@@ -117,6 +117,18 @@ type StepState struct {
 	EndedAt   *time.Time `json:"endedAt,omitempty"`
 }
 
+// Label is what people call the step: its name, else its id, else its
+// action.
+func (s StepState) Label() string {
+	switch {
+	case s.Name != "":
+		return s.Name
+	case s.ID != "":
+		return s.ID
+	}
+	return s.Action
+}
+
 // Link is a rendered spec.output.links entry.
 type Link struct {
 	Title     string `json:"title,omitempty"`
