@@ -285,7 +285,7 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 	var out []reviewGroup
 	for i, schema := range t.Parameters {
 		g := reviewGroup{Page: i, Title: t.PageTitle(i)}
-		for _, key := range form.PageKeys(schema) {
+		for _, key := range inFormOrder(schema, form.PageKeys(schema)) {
 			v, ok := values[key]
 			if !ok {
 				continue
@@ -310,6 +310,31 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 		}
 		out = append(out, g)
 	}
+	return out
+}
+
+// inFormOrder sorts a page's keys as its form shows them: ui:order first
+// (the descriptor's order, see template.TakeOrder), then the rest.
+func inFormOrder(schema map[string]any, keys []string) []string {
+	rank := map[string]int{}
+	if order, ok := schema["ui:order"].([]any); ok {
+		for i, k := range order {
+			if s, ok := k.(string); ok {
+				rank[s] = i + 1
+			}
+		}
+	}
+	out := append([]string(nil), keys...)
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := rank[out[i]], rank[out[j]]
+		if ri == 0 {
+			ri = len(rank) + 1
+		}
+		if rj == 0 {
+			rj = len(rank) + 1
+		}
+		return ri < rj
+	})
 	return out
 }
 

@@ -108,6 +108,11 @@ func TestCreateGoldenPath(t *testing.T) {
 	p.must(p.expect(p.Locator("main")).ToContainText("team-storefront"))
 	p.must(p.expect(p.Locator("main")).ToContainText("storefront"))
 	p.shot("create-new-entity")
+
+	// Its docs, from the new repository.
+	p.must(p.Locator(".tabs a", playwright.PageLocatorOptions{HasText: "Docs"}).Click())
+	p.must(p.expect(p.Locator("main")).ToContainText("go run ."))
+	p.shot("create-new-entity-docs")
 }
 
 // slowTemplate logs, waits and logs again, so that a test can watch a run
