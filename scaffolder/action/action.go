@@ -27,11 +27,16 @@ type Context struct {
 	Ctx         context.Context
 	Workspace   string // absolute temp dir of the task; actions never write outside it
 	TemplateDir string // where the template's own files are
-	Input       map[string]any
-	Log         func(format string, args ...any)
-	Output      func(name string, value any)
-	Secrets     map[string]string // never logged
-	DryRun      bool
+	// TemplateRoot is how far up fetch URLs may reach with ../: the
+	// template's repository (or its location's directory). Templates share
+	// skeletons that way (url: ../../skeletons/x), as a Backstage template
+	// read from a repository may. Empty: TemplateDir itself.
+	TemplateRoot string
+	Input        map[string]any
+	Log          func(format string, args ...any)
+	Output       func(name string, value any)
+	Secrets      map[string]string // never logged
+	DryRun       bool
 	// Integrations maps git hosts to integration types for the
 	// templates' parseRepoUrl/projectSlug (fetch:template's files).
 	Integrations map[string]string

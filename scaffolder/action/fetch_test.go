@@ -225,3 +225,50 @@ func TestFetchTemplateBinaryAndMode(t *testing.T) {
 		t.Fatalf("run.sh mode = %v, %v", fi.Mode(), err)
 	}
 }
+
+// With a TemplateRoot (the template's repository), fetch URLs may reach
+// shared skeletons with ../ inside it, never beyond it, not even through
+// a symbolic link.
+func TestFetchTemplateRoot(t *testing.T) {
+	repo := t.TempDir()
+	writeTree(t, repo, map[string]string{
+		"skeletons/base/README.md":     "# ${{ values.name }}",
+		"templates/svc/template.yaml":  "kind: Template",
+		"templates/svc/skeleton/a.txt": "a",
+	})
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]string{"secret.txt": "s"})
+	if err := os.Symlink(outside, filepath.Join(repo, "skeletons", "out")); err != nil {
+		t.Fatal(err)
+	}
+	run := func(url string) (*harness, error) {
+		h := newHarness(t, nil, map[string]any{"url": url, "values": map[string]any{"name": "x"}})
+		h.c.TemplateDir = filepath.Join(repo, "templates", "svc")
+		h.c.TemplateRoot = repo
+		return h, Run(builtin(t, "fetch:template", BuiltinOptions{}), h.c)
+	}
+	h, err := run("../../skeletons/base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, readTree(t, h.c.Workspace), map[string]string{"README.md": "# x"})
+	if _, err := run("./skeleton"); err != nil {
+		t.Errorf("a skeleton beside the template: %v", err)
+	}
+	for url, want := range map[string]string{
+		"../../../etc":            "leaves the template's repository",
+		"../../skeletons/out":     "outside",
+		"../../skeletons/../../x": "leaves the template's repository",
+		"/etc":                    "",
+	} {
+		if _, err := run(url); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("url %q: error %v, want %q", url, err, want)
+		}
+	}
+	// Without a root, ../ stays refused (file locations reached from
+	// elsewhere, dry runs).
+	h2 := newHarness(t, map[string]string{"x/a.txt": "a"}, map[string]any{"url": "../template/x"})
+	if err := Run(builtin(t, "fetch:plain", BuiltinOptions{}), h2.c); err == nil {
+		t.Error("../ without a root was allowed")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -153,7 +154,20 @@ func sourcePath(c *Context, url string) (string, error) {
 	if strings.Contains(url, "://") {
 		return "", fmt.Errorf("url %q: only paths relative to the template are supported", url)
 	}
-	p, err := within(c.TemplateDir, url, true)
+	root, rel := c.TemplateDir, url
+	if c.TemplateRoot != "" && c.TemplateDir != "" {
+		// Resolve against the template's directory, then require the result
+		// to stay inside the root (cleanRel refuses a leading ..).
+		dir, err := filepath.Rel(c.TemplateRoot, c.TemplateDir)
+		if err != nil || dir == ".." || strings.HasPrefix(dir, ".."+string(filepath.Separator)) {
+			return "", fmt.Errorf("url %q: the template directory is outside its root", url)
+		}
+		root, rel = c.TemplateRoot, path.Join(filepath.ToSlash(dir), url)
+		if rel == ".." || strings.HasPrefix(rel, "../") {
+			return "", fmt.Errorf("url %q: the path leaves the template's repository", url)
+		}
+	}
+	p, err := within(root, rel, true)
 	if err != nil {
 		return "", fmt.Errorf("url %q: %w", url, err)
 	}

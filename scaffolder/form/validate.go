@@ -1,13 +1,13 @@
 package form
 
 import (
-	"sort"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"

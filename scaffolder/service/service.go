@@ -87,7 +87,7 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 			integ[strings.ToLower(h)] = "github"
 		}
 	}
-	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir, Integrations: integ}
+	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir, TemplateRoot: s.templateRoot, Integrations: integ}
 	return s, interrupted, nil
 }
 
@@ -185,6 +185,41 @@ func (s *Service) descriptor(t *template.Template) string {
 func (s *Service) templateDir(t *template.Template) string {
 	if p := s.descriptor(t); p != "" {
 		return filepath.Dir(p)
+	}
+	return ""
+}
+
+// templateRoot is how far up a template's fetch URLs may reach: the
+// checkout of its git repository, or the directory of the root location
+// its file was found through — the same bounds the catalog's
+// placeholders keep to.
+func (s *Service) templateRoot(t *template.Template) string {
+	ref := catalog.Ref{Kind: "Template", Namespace: t.Namespace, Name: t.Name}
+	e, err := s.Store.Entity(context.Background(), ref.String())
+	if err != nil {
+		return ""
+	}
+	loc, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-location"])
+	if err != nil {
+		return ""
+	}
+	switch loc.Type {
+	case "git":
+		g, err := ingest.ParseGitTarget(loc.Target)
+		if err != nil {
+			return ""
+		}
+		return s.Engine.Crawler.Reader.GitWorkdir(g)
+	case "file":
+		origin, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-origin-location"])
+		if err != nil || origin.Type != "file" {
+			return ""
+		}
+		root := filepath.Dir(origin.Target)
+		if rel, err := filepath.Rel(root, loc.Target); err != nil || strings.HasPrefix(rel, "..") {
+			return "" // reached through ../ from its root: keep to its own directory
+		}
+		return root
 	}
 	return ""
 }

@@ -34,6 +34,9 @@ type Runner struct {
 	// TemplateDir returns the directory holding the template's files (for
 	// fetch:* relative URLs); nil or "" means none.
 	TemplateDir func(*template.Template) string
+	// TemplateRoot returns how far up fetch URLs may reach with ../ (the
+	// template's repository); nil or "": the template directory.
+	TemplateRoot func(*template.Template) string
 	// Integrations maps git hosts to their integration type (github,
 	// gitlab, …) for parseRepoUrl and projectSlug, beyond the public hosts
 	// Backstage knows.
@@ -166,6 +169,7 @@ type run struct {
 	secrets map[string]string
 	steps   map[string]any // id -> {output: {...}}
 	mu      sync.Mutex     // guards t for the heartbeat
+	troot   string         // the template's root (Runner.TemplateRoot)
 }
 
 // mask replaces secret values in s with "***" (longest first). It uses
@@ -460,6 +464,9 @@ func (x *run) execute() error {
 	if x.r.TemplateDir != nil {
 		tdir = x.r.TemplateDir(x.t.Spec.Template)
 	}
+	if x.r.TemplateRoot != nil && tdir != "" {
+		x.troot = x.r.TemplateRoot(x.t.Spec.Template)
+	}
 	for i, s := range x.t.Spec.Template.Steps {
 		if err := x.ctx.Err(); err != nil {
 			return err
@@ -582,7 +589,7 @@ func (x *run) invoke(act action.Action, s template.Step, each map[string]any, ws
 	out := map[string]any{}
 	var omu sync.Mutex
 	c := &action.Context{
-		Ctx: x.ctx, Workspace: ws, TemplateDir: tdir, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
+		Ctx: x.ctx, Workspace: ws, TemplateDir: tdir, TemplateRoot: x.troot, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
 		Log: func(format string, args ...any) {
 			x.log(s.ID, "", fmt.Sprintf(format, args...))
 		},
