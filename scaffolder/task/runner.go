@@ -572,7 +572,7 @@ func (x *run) iterations(each any) ([]map[string]any, error) {
 			out = append(out, map[string]any{"key": k, "value": v[k]})
 		}
 	default:
-		return nil, fmt.Errorf("must be an array or an object, got %T", v)
+		return nil, fmt.Errorf("must be an array or an object, got %s", jsType(v))
 	}
 	return out, nil
 }
@@ -708,4 +708,22 @@ func newID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// jsType names a value's type the way a template author knows it.
+func jsType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64, int:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	if expr.IsUndefined(v) {
+		return "undefined"
+	}
+	return fmt.Sprintf("%T", v)
 }
