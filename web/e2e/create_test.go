@@ -204,9 +204,23 @@ func TestCreateLiveLogCancelRetry(t *testing.T) {
 	p.must(p.expect(p.Locator("#task-log")).ToContainText("Retrying the task"))
 	p.must(p.Locator("button", playwright.PageLocatorOptions{HasText: "Cancel"}).Click())
 	p.must(p.expect(p.Locator(".task-summary .status")).ToHaveAttribute("data-status", "cancelled"))
+	taskURL := p.URL()
 
 	// The task list shows both runs.
 	p.open(a.URL + "/create/tasks")
 	p.must(p.expect(p.Locator("table tbody tr")).ToHaveCount(2))
 	p.shot("create-task-list")
+
+	// A phone: the wizard and a task page without sideways scrolling.
+	phone := newTab(t, 390, 844)
+	for _, u := range []string{a.URL + "/create", a.URL + "/create/templates/default/new-go-service", taskURL, a.URL + "/create/tasks"} {
+		phone.open(u)
+		wide, err := phone.Evaluate("() => document.documentElement.scrollWidth > window.innerWidth + 1")
+		phone.must(err)
+		if wide == true {
+			t.Errorf("%s scrolls sideways on a phone", u)
+		}
+	}
+	phone.open(a.URL + "/create/templates/default/new-go-service")
+	phone.shot("create-form-phone")
 }
