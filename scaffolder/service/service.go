@@ -155,23 +155,33 @@ func readSmall(p string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// descriptor is the local file a template entity was read from (a file
-// location, or the checkout of a git one); "" when there is none.
-func (s *Service) descriptor(t *template.Template) string {
+// source is where a template entity was read from: its location and the
+// root location it was found through.
+type source struct{ loc, origin catalog.LocationRef }
+
+func (s *Service) source(t *template.Template) source {
 	ref := catalog.Ref{Kind: "Template", Namespace: t.Namespace, Name: t.Name}
 	e, err := s.Store.Entity(context.Background(), ref.String())
 	if err != nil {
-		return ""
+		return source{}
 	}
 	loc, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-location"])
 	if err != nil {
-		return ""
+		return source{}
 	}
-	switch loc.Type {
+	origin, _ := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-origin-location"])
+	return source{loc: loc, origin: origin}
+}
+
+// descriptor is the local file a template entity was read from (a file
+// location, or the checkout of a git one); "" when there is none.
+func (s *Service) descriptor(t *template.Template) string {
+	src := s.source(t)
+	switch src.loc.Type {
 	case "file":
-		return loc.Target
+		return src.loc.Target
 	case "git":
-		g, err := ingest.ParseGitTarget(loc.Target)
+		g, err := ingest.ParseGitTarget(src.loc.Target)
 		if err != nil {
 			return ""
 		}
@@ -194,29 +204,20 @@ func (s *Service) templateDir(t *template.Template) string {
 // its file was found through — the same bounds the catalog's
 // placeholders keep to.
 func (s *Service) templateRoot(t *template.Template) string {
-	ref := catalog.Ref{Kind: "Template", Namespace: t.Namespace, Name: t.Name}
-	e, err := s.Store.Entity(context.Background(), ref.String())
-	if err != nil {
-		return ""
-	}
-	loc, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-location"])
-	if err != nil {
-		return ""
-	}
-	switch loc.Type {
+	src := s.source(t)
+	switch src.loc.Type {
 	case "git":
-		g, err := ingest.ParseGitTarget(loc.Target)
+		g, err := ingest.ParseGitTarget(src.loc.Target)
 		if err != nil {
 			return ""
 		}
 		return s.Engine.Crawler.Reader.GitWorkdir(g)
 	case "file":
-		origin, err := catalog.ParseLocationRef(e.Metadata.Annotations["backstage.io/managed-by-origin-location"])
-		if err != nil || origin.Type != "file" {
+		if src.origin.Type != "file" {
 			return ""
 		}
-		root := filepath.Dir(origin.Target)
-		if rel, err := filepath.Rel(root, loc.Target); err != nil || strings.HasPrefix(rel, "..") {
+		root := filepath.Dir(src.origin.Target)
+		if rel, err := filepath.Rel(root, src.loc.Target); err != nil || strings.HasPrefix(rel, "..") {
 			return "" // reached through ../ from its root: keep to its own directory
 		}
 		return root
