@@ -108,7 +108,7 @@ func (s *Server) loadTemplate(w http.ResponseWriter, r *http.Request) (*template
 	ref := templateRef(r)
 	t, err := s.Scaffolder.Template(r.Context(), ref)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) || strings.Contains(err.Error(), "not found") {
+		if errors.Is(err, store.ErrNotFound) {
 			s.notFound(w, r, "There is no template "+ref+" in the catalog.")
 			return nil, "", false
 		}
@@ -210,8 +210,8 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 		schema := t.Parameters[page]
 		opts := s.formOptions(r.Context())
 		got, err := form.DecodeOpts(schema, r.PostForm, opts)
-		for _, k := range form.PageKeys(schema) {
-			delete(values, k)
+		for _, f := range form.PageFields(schema) {
+			delete(values, f.Key)
 		}
 		for k, v := range got {
 			values[k] = v
@@ -285,12 +285,12 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 	var out []reviewGroup
 	for i, schema := range t.Parameters {
 		g := reviewGroup{Page: i, Title: t.PageTitle(i)}
-		for _, key := range inFormOrder(schema, form.PageKeys(schema)) {
+		for _, f := range form.PageFields(schema) {
+			key, p := f.Key, f.Schema
 			v, ok := values[key]
 			if !ok {
 				continue
 			}
-			p := form.Property(schema, key)
 			if rv, _ := p["ui:backstage"].(map[string]any); rv != nil {
 				if rr, _ := rv["review"].(map[string]any); rr != nil {
 					if show, ok := rr["show"].(bool); ok && !show {
@@ -310,31 +310,6 @@ func review(t *template.Template, values map[string]any) []reviewGroup {
 		}
 		out = append(out, g)
 	}
-	return out
-}
-
-// inFormOrder sorts a page's keys as its form shows them: ui:order first
-// (the descriptor's order, see template.TakeOrder), then the rest.
-func inFormOrder(schema map[string]any, keys []string) []string {
-	rank := map[string]int{}
-	if order, ok := schema["ui:order"].([]any); ok {
-		for i, k := range order {
-			if s, ok := k.(string); ok {
-				rank[s] = i + 1
-			}
-		}
-	}
-	out := append([]string(nil), keys...)
-	sort.SliceStable(out, func(i, j int) bool {
-		ri, rj := rank[out[i]], rank[out[j]]
-		if ri == 0 {
-			ri = len(rank) + 1
-		}
-		if rj == 0 {
-			rj = len(rank) + 1
-		}
-		return ri < rj
-	})
 	return out
 }
 

@@ -510,3 +510,26 @@ func TestSplitSecrets(t *testing.T) {
 		t.Errorf("params %v, secrets %v", params, secrets)
 	}
 }
+
+// A page's fields, in its form's order (ui:order with its "*"), with the
+// fields of dependencies and branches, each with its schema.
+func TestPageFields(t *testing.T) {
+	page := map[string]any{
+		"ui:order": []any{"zeta", "*", "alpha"},
+		"properties": map[string]any{
+			"alpha": map[string]any{"type": "string"},
+			"mid":   map[string]any{"type": "string"},
+			"zeta":  map[string]any{"type": "string"},
+		},
+		"dependencies": map[string]any{"mid": map[string]any{"oneOf": []any{
+			map[string]any{"properties": map[string]any{"extra": map[string]any{"type": "number"}, "mid": map[string]any{"const": "x"}}},
+		}}},
+	}
+	var got []string
+	for _, f := range PageFields(page) {
+		got = append(got, f.Key+":"+str(f.Schema["type"]))
+	}
+	if strings.Join(got, " ") != "zeta:string extra:number mid:string alpha:string" {
+		t.Errorf("fields = %v", got)
+	}
+}

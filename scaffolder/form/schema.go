@@ -460,26 +460,38 @@ func ifMatches(s map[string]any, value map[string]any) bool {
 	return true
 }
 
-// PageKeys are the top-level value keys a parameter page can set: its
-// properties and those of its dependencies and oneOf/anyOf/allOf/if-then-else
-// branches. A wizard replaces exactly these keys with what the page
-// submitted, so a field the user cleared is removed, not kept from before.
-func PageKeys(schema map[string]any) []string {
-	seen := map[string]bool{}
-	var keys []string
+// PageField is a top-level field a parameter page can set, with its
+// schema.
+type PageField struct {
+	Key    string
+	Schema map[string]any
+}
+
+// PageFields are the top-level fields a parameter page can set — its
+// properties and those of its dependencies and oneOf/anyOf/allOf/
+// if-then-else branches (the page's own definition first) — in the order
+// its form shows them. A wizard replaces exactly these keys with what the
+// page submitted, so a field the user cleared is removed, not kept.
+func PageFields(page map[string]any) []PageField {
+	props := map[string]any{}
 	var walk func(s map[string]any, depth int)
 	walk = func(s map[string]any, depth int) {
 		if s == nil || depth > 8 {
 			return
 		}
-		for k := range mapOf(s["properties"]) {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
+		for k, p := range mapOf(s["properties"]) {
+			if _, seen := props[k]; !seen && len(mapOf(p)) > 0 {
+				props[k] = p
 			}
 		}
-		for _, dep := range mapOf(s["dependencies"]) {
-			walk(mapOf(dep), depth+1)
+		deps := mapOf(s["dependencies"])
+		names := make([]string, 0, len(deps))
+		for k := range deps {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			walk(mapOf(deps[k]), depth+1)
 		}
 		for _, kw := range []string{"oneOf", "anyOf", "allOf"} {
 			for _, br := range listOf(s[kw]) {
@@ -490,9 +502,17 @@ func PageKeys(schema map[string]any) []string {
 			walk(mapOf(s[kw]), depth+1)
 		}
 	}
-	walk(schema, 0)
+	walk(page, 0)
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
 	sort.Strings(keys)
-	return keys
+	out := make([]PageField, 0, len(keys))
+	for _, k := range orderKeys(keys, props, stringList(page["ui:order"])) {
+		out = append(out, PageField{Key: k, Schema: mapOf(props[k])})
+	}
+	return out
 }
 
 // SplitSecrets moves the values of `ui:field: Secret` fields out of the
@@ -505,53 +525,18 @@ func SplitSecrets(pages []map[string]any, values map[string]any) (map[string]any
 	}
 	var secrets map[string]string
 	for _, page := range pages {
-		for _, k := range PageKeys(page) {
-			if p := propertyOf(page, k); p["ui:field"] == "Secret" {
-				if v, ok := params[k]; ok {
-					if secrets == nil {
-						secrets = map[string]string{}
-					}
-					secrets[k] = scalarString(v)
-					delete(params, k)
+		for _, f := range PageFields(page) {
+			if f.Schema["ui:field"] != "Secret" {
+				continue
+			}
+			if v, ok := params[f.Key]; ok {
+				if secrets == nil {
+					secrets = map[string]string{}
 				}
+				secrets[f.Key] = scalarString(v)
+				delete(params, f.Key)
 			}
 		}
 	}
 	return params, secrets
 }
-
-// propertyOf finds a top-level property's schema in a page, looking in
-// dependencies and branches as PageKeys does; an empty map when absent.
-func propertyOf(s map[string]any, key string) map[string]any {
-	var find func(s map[string]any, depth int) map[string]any
-	find = func(s map[string]any, depth int) map[string]any {
-		if s == nil || depth > 8 {
-			return nil
-		}
-		if p := mapOf(mapOf(s["properties"])[key]); len(p) > 0 {
-			return p
-		}
-		var subs []any
-		for _, d := range mapOf(s["dependencies"]) {
-			subs = append(subs, d)
-		}
-		for _, kw := range []string{"oneOf", "anyOf", "allOf"} {
-			subs = append(subs, listOf(s[kw])...)
-		}
-		subs = append(subs, s["if"], s["then"], s["else"])
-		for _, sub := range subs {
-			if p := find(mapOf(sub), depth+1); p != nil {
-				return p
-			}
-		}
-		return nil
-	}
-	if p := find(s, 0); p != nil {
-		return p
-	}
-	return map[string]any{}
-}
-
-// Property is a top-level property's schema on a page (found in its
-// dependencies and branches too); an empty map when the page has none.
-func Property(page map[string]any, key string) map[string]any { return propertyOf(page, key) }

@@ -113,7 +113,7 @@ func (s *Service) RepoHosts() []string {
 func (s *Service) Template(ctx context.Context, ref string) (*template.Template, error) {
 	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "Template", Namespace: catalog.DefaultNamespace})
 	if err != nil || !strings.EqualFold(r.Kind, "template") {
-		return nil, api.ErrNotFound
+		return nil, fmt.Errorf("%w: %s is not a template ref", store.ErrNotFound, ref)
 	}
 	final, err := s.Store.FinalByRef(ctx, r.String())
 	if err != nil {
