@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -74,7 +75,7 @@ func (s *Service) apiSiteMetadata(w http.ResponseWriter, r *http.Request) {
 		"site_name":        st.mk.Name,
 		"site_description": st.mk.Description,
 		"etag":             strconv.FormatUint(hash(st.print+st.stamps()), 16),
-		"build_timestamp":  st.checked.UnixMilli(),
+		"build_timestamp":  time.Unix(0, st.checked.Load()).UnixMilli(),
 		"files":            files,
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/greenroom-dev/greenroom/catalog"
@@ -56,11 +57,13 @@ func (e *NoDocsError) Error() string { return e.Reason }
 
 // site is a loaded mkdocs site and its rendered pages.
 type site struct {
-	ref      catalog.Ref
-	dir      string // the directory holding mkdocs.yml
-	mk       *mkdocs.Site
-	print    string // fingerprint of the sources' layout when loaded
-	checked  time.Time
+	ref   catalog.Ref
+	dir   string // the directory holding mkdocs.yml
+	mk    *mkdocs.Site
+	print string // fingerprint of the sources' layout when loaded
+	// checked is when the sources were last compared (unix nanoseconds):
+	// read by concurrent page views, the API and the indexer.
+	checked  atomic.Int64
 	editBase string // where "edit this page" links point, if the source has a URL
 
 	mu    sync.Mutex
@@ -213,7 +216,7 @@ func (s *Service) site(ctx context.Context, ref catalog.Ref) (*site, error) {
 	}
 	st := s.sites[key]
 	s.mu.Unlock()
-	if st != nil && time.Since(st.checked) < recheck {
+	if st != nil && time.Since(time.Unix(0, st.checked.Load())) < recheck {
 		return st, nil
 	}
 	e, err := s.entity(ctx, ref)
@@ -224,40 +227,60 @@ func (s *Service) site(ctx context.Context, ref catalog.Ref) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	print := fingerprint(dir)
+	docsDir := filepath.Join(dir, "docs")
+	if st != nil && st.dir == dir {
+		docsDir = st.mk.DocsDir
+	}
+	print := fingerprint(dir, docsDir)
 	if st != nil && st.dir == dir && st.print == print {
-		st.checked = time.Now()
+		st.checked.Store(time.Now().UnixNano())
 		return st, nil
 	}
 	mk, err := mkdocs.LoadWith(dir, mkdocs.Options{ConfigBoundary: boundary})
 	if err != nil {
 		return nil, &NoDocsError{fmt.Sprintf("The docs could not be read: %v", err)}
 	}
-	st = &site{ref: e.Ref(), dir: dir, mk: mk, print: print, checked: time.Now(), pages: map[string]*pageEntry{},
+	if mk.DocsDir != docsDir {
+		print = fingerprint(dir, mk.DocsDir)
+	}
+	st = &site{ref: e.Ref(), dir: dir, mk: mk, print: print, pages: map[string]*pageEntry{},
 		editBase: editBase(e, mk)}
+	st.checked.Store(time.Now().UnixNano())
 	s.mu.Lock()
 	s.sites[key] = st
 	s.mu.Unlock()
 	return st, nil
 }
 
-// fingerprint summarises a site's layout: its config files' and folders'
-// modification times (a folder's changes when a page is added, removed or
-// renamed). Edits of a page are seen by the page cache itself.
-func fingerprint(dir string) string {
+// fingerprint summarises a site's layout: the modification times of the
+// directory holding mkdocs.yml, of its mkdocs.* files, and of every folder
+// of the docs directory (a folder's changes when a page is added, removed
+// or renamed). Edits of a page are seen by the page cache itself. Only
+// those: for dir:. the directory is a whole repository, node_modules and
+// all, and this runs every few seconds per site viewed.
+func fingerprint(dir, docsDir string) string {
 	var b strings.Builder
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+	stamp := func(p string, info fs.FileInfo) { fmt.Fprintf(&b, "%s:%d;", p, info.ModTime().UnixNano()) }
+	if info, err := os.Stat(dir); err == nil {
+		stamp(dir, info)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "mkdocs.") {
+			if info, err := e.Info(); err == nil {
+				stamp(filepath.Join(dir, e.Name()), info)
+			}
+		}
+	}
+	filepath.WalkDir(docsDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
 			return nil
 		}
-		name := d.Name()
-		if d.IsDir() && strings.HasPrefix(name, ".") && p != dir {
+		if strings.HasPrefix(d.Name(), ".") && p != docsDir {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || strings.HasPrefix(name, "mkdocs.") {
-			if info, err := d.Info(); err == nil {
-				fmt.Fprintf(&b, "%s:%d;", p, info.ModTime().UnixNano())
-			}
+		if info, err := d.Info(); err == nil {
+			stamp(p, info)
 		}
 		return nil
 	})

@@ -148,7 +148,7 @@ func BenchmarkPageCached(b *testing.B) {
 	dir := writeSite(b, 200)
 	st := loadSite(b, dir)
 	svc := &Service{Recheck: time.Hour, sites: map[string]*site{st.ref.String(): st}}
-	st.checked = time.Now()
+	st.checked.Store(time.Now().UnixNano())
 	times := make([]time.Duration, 0, b.N)
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
