@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,22 +38,51 @@ type indexedSite struct {
 
 func siteKey(ref string) []byte { return []byte("techdocs:site:" + ref) }
 
-// Sync indexes every documented entity's site that changed.
+// keySites lists the refs whose sites are in the index, so that the pages
+// of an entity deleted or no longer documented can be removed.
+var keySites = []byte("techdocs:sites")
+
+// Sync indexes every documented entity's site that changed, and removes
+// the pages of entities that are gone or have no docs any more.
 func (ix *Indexer) Sync(ctx context.Context) error {
 	rows, _, err := ix.Catalog.Query(ctx, store.QueryRequest{Filter: store.Field{Key: "metadata.annotations." + RefAnnotation}, Limit: -1})
 	if err != nil {
 		return fmt.Errorf("documented entities: %w", err)
 	}
+	current := map[string]bool{}
 	for _, row := range rows {
 		var e catalog.Entity
 		if err := json.Unmarshal(row.Final, &e); err != nil {
 			continue
 		}
+		current[e.Ref().String()] = true
 		if err := ix.site(ctx, &e); err != nil && ix.Log != nil {
 			ix.Log.Warn("techdocs: indexing", "entity", e.Ref().String(), "error", err)
 		}
 	}
-	return nil
+	var before []string
+	if raw, err := ix.Index.Internal(keySites); err == nil && len(raw) > 0 {
+		json.Unmarshal(raw, &before)
+	}
+	for _, ref := range before {
+		if current[ref] {
+			continue
+		}
+		var prev indexedSite
+		if raw, err := ix.Index.Internal(siteKey(ref)); err == nil && len(raw) > 0 {
+			json.Unmarshal(raw, &prev)
+		}
+		if err := ix.Index.Apply(nil, prev.IDs, siteKey(ref), []byte("{}")); err != nil {
+			return fmt.Errorf("remove the docs of %s: %w", ref, err)
+		}
+	}
+	refs := make([]string, 0, len(current))
+	for ref := range current {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	list, _ := json.Marshal(refs)
+	return ix.Index.Apply(nil, nil, keySites, list)
 }
 
 // Run syncs now and then every interval until ctx ends.
@@ -118,7 +148,7 @@ func (ix *Indexer) site(ctx context.Context, e *catalog.Entity) error {
 			Kind:      e.Kind,
 			Namespace: ref.Namespace,
 			Lifecycle: specString(e, "lifecycle"),
-			Owner:     specString(e, "owner"),
+			Owner:     search.Owner(e, specString(e, "owner")),
 			Extra:     e.Metadata.Name + " \n" + st.mk.Name + " \n" + strings.Join(heads, " \n"),
 		}
 		docs = append(docs, d)

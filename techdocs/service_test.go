@@ -250,4 +250,27 @@ func TestSearchDocuments(t *testing.T) {
 	if m, _ := ix.Count(); m != n-1 {
 		t.Errorf("documents %d after removing a page, %d before", m, n)
 	}
+
+	// An entity that loses its docs annotation takes its pages out of the
+	// index.
+	file := filepath.Join(f.dir, "catalog", "components", "checkout.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Replace(string(b), "    backstage.io/techdocs-ref: dir:./docs/order-service\n", "", 1)
+	if cut == string(b) {
+		t.Fatal("the fixture no longer has order-service's techdocs-ref")
+	}
+	os.WriteFile(file, []byte(cut), 0o644)
+	if err := f.cat.Engine.CrawlAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err = ix.Search(ctx, search.Query{Term: `"lighthouse drill"`, Types: []string{search.TypeTechDocs}})
+	if err != nil || len(r.Hits) != 0 {
+		t.Errorf("the pages of docs no longer in the catalog are still found: %v %+v", err, r)
+	}
 }

@@ -39,7 +39,7 @@ func EntityDocument(final []byte) (Document, error) {
 		Namespace: ns,
 		SpecType:  str("type"),
 		Lifecycle: str("lifecycle"),
-		Owner:     owner(&e, str("owner")),
+		Owner:     Owner(&e, str("owner")),
 		System:    str("system"),
 		Tags:      e.Metadata.Tags,
 	}
@@ -103,10 +103,12 @@ func collectStrings(v any, out *[]string, depth int) {
 	}
 }
 
-// owner is the entity's owner as one spelling per owner — the ownedBy
-// relation's target, without the default kind (group) and namespace — so
-// "team-a", "group:team-a" and "group:default/team-a" count as one.
-func owner(e *catalog.Entity, written string) string {
+// Owner is the entity's owner as search documents spell it, one spelling
+// per owner — the ownedBy relation's target without the default kind
+// (group) and namespace, so "team-a", "group:team-a" and
+// "group:default/team-a" count as one; else as written. Catalog and docs
+// documents share it, so one owner filter finds both.
+func Owner(e *catalog.Entity, written string) string {
 	for _, r := range e.Relations {
 		if r.Type != catalog.RelationOwnedBy {
 			continue

@@ -28,7 +28,7 @@ import (
 
 // mappingVersion changes whenever the mapping or the documents' fields
 // do: an index of another version is rebuilt from the store at start.
-const mappingVersion = "4"
+const mappingVersion = "5"
 
 // Internal keys kept inside the index.
 var (
@@ -139,7 +139,7 @@ const (
 // keywordFields maps facet names to the index's keyword fields.
 var keywordFields = map[string]string{
 	FacetType: "doc_type", FacetKind: "kind", FacetNamespace: "namespace", FacetSpecType: "spec_type",
-	FacetOwner: "owner", FacetLifecycle: "lifecycle", FacetTags: "tags", "system": "system",
+	FacetOwner: "owner", FacetLifecycle: "lifecycle", FacetTags: "tags", FacetSystem: "system",
 }
 
 func newMapping() mapping.IndexMapping {
@@ -194,7 +194,7 @@ func indexed(d Document) map[string]any {
 	}
 	facets := []string{FacetType + "=" + d.Type}
 	for _, f := range []struct{ name, value string }{{FacetKind, d.Kind}, {FacetNamespace, d.Namespace},
-		{FacetSpecType, d.SpecType}, {FacetOwner, d.Owner}, {FacetLifecycle, d.Lifecycle}} {
+		{FacetSpecType, d.SpecType}, {FacetOwner, d.Owner}, {FacetLifecycle, d.Lifecycle}, {FacetSystem, d.System}} {
 		if f.value != "" {
 			facets = append(facets, f.name+"="+low(f.value))
 		}

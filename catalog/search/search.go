@@ -47,6 +47,7 @@ const (
 	FacetOwner     = "owner"
 	FacetLifecycle = "lifecycle"
 	FacetTags      = "tags"
+	FacetSystem    = "system"
 )
 
 // Facets are the facet fields in the order pages show them.

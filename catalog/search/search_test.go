@@ -163,10 +163,23 @@ func TestFacetsAndFilters(t *testing.T) {
 		t.Errorf("kind facet under filter: %+v (total %d)", fk, r.Total)
 	}
 	r = f.search(t, search.Query{Filters: map[string][]string{search.FacetOwner: {"team-platform"}, search.FacetTags: {"go"}}, Limit: 100})
+	if len(r.Hits) == 0 {
+		t.Fatal("owner+tag filter: no hits")
+	}
 	for _, h := range r.Hits {
 		if h.Owner != "team-platform" || !contains(h.Tags, "go") {
 			t.Errorf("owner+tag filter: %s owner %s tags %v", h.Location, h.Owner, h.Tags)
 		}
+	}
+	// The system facet counts what its filter selects.
+	r = f.search(t, search.Query{Facets: []string{search.FacetSystem}, Limit: 1})
+	sys := r.Facets[search.FacetSystem]
+	if len(sys) == 0 {
+		t.Fatal("system facet: no values")
+	}
+	r = f.search(t, search.Query{Filters: map[string][]string{search.FacetSystem: {sys[0].Value}}, Limit: 1})
+	if r.Total != sys[0].Count {
+		t.Errorf("system %s: facet counts %d, filter finds %d", sys[0].Value, sys[0].Count, r.Total)
 	}
 	if _, err := f.index.Search(context.Background(), search.Query{Filters: map[string][]string{"nope": {"x"}}}); err == nil {
 		t.Error("unknown filter accepted")
