@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,31 +76,40 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	// The background work stops, and is waited for, before the deferred
+	// closes of the index, the task store and the database run.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopBG()
+		wg.Wait()
+	}()
 	// The first crawl runs while the server already answers; /readyz says when it is done.
-	go func() {
-		if err := a.engine.CrawlAll(ctx); err != nil {
+	wg.Go(func() {
+		if err := a.engine.CrawlAll(bg); err != nil {
 			a.log.Error("initial crawl", "error", err)
 		}
 		// The index follows the store's change log: what a crawl, a file
 		// change or an API call changes is searchable within a second.
-		go syncer.Run(ctx, 250*time.Millisecond)
+		wg.Go(func() { syncer.Run(bg, 250*time.Millisecond) })
 		// Docs pages are indexed as their sites change (checked every 30 s).
-		go docsIndexer.Run(ctx, 30*time.Second)
+		wg.Go(func() { docsIndexer.Run(bg, 30*time.Second) })
 		ready.Store(true)
-		if err := a.engine.Run(ctx); err != nil {
+		if err := a.engine.Run(bg); err != nil && bg.Err() == nil {
 			a.log.Error("refresh loop", "error", err)
 		}
-	}()
+	})
+	code = 0
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
 			fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
-			return 1
+			code = 1
 		}
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(shutdown)
-	return 0
+	return code
 }
