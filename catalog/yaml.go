@@ -268,6 +268,17 @@ var (
 	floatRe = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
 )
 
+// YAMLScalar resolves a scalar node as the catalog does (YAML 1.2 core
+// schema, JSON types), for other decoders of Backstage files.
+func YAMLScalar(n *yaml.Node) (any, error) { return scalar(n) }
+
+// MaxYAMLNodes bounds how many nodes one document may expand to through
+// aliases, in every decoder of untrusted YAML.
+const MaxYAMLNodes = maxExpandedNodes
+
+// ErrYAMLAliasBomb is the error for a document over MaxYAMLNodes.
+var ErrYAMLAliasBomb = errAliasBomb
+
 // scalar resolves a scalar with the YAML 1.2 core schema, which is what
 // Backstage's parser uses: "yes", "on" and dates stay strings.
 func scalar(n *yaml.Node) (any, error) {

@@ -255,3 +255,35 @@ spec:
 		t.Errorf("nested order = %s", got)
 	}
 }
+
+// Templates are untrusted YAML: alias bombs are refused (as the catalog
+// refuses them) and scalars resolve as the catalog resolves them.
+func TestUntrustedYAML(t *testing.T) {
+	bomb := "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" +
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
+		"kind: Template\napiVersion: scaffolder.backstage.io/v1beta3\n"
+	if _, err := Parse([]byte(bomb)); err == nil || !strings.Contains(err.Error(), "resource exhaustion") {
+		t.Errorf("alias bomb: %v", err)
+	}
+	tpl, err := Parse([]byte(`apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: t}
+spec:
+  type: service
+  parameters:
+    - properties:
+        day: {type: string, default: 2024-01-02}
+        flag: {type: string, default: yes}
+  steps: []
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := tpl.Parameters[0]["properties"].(map[string]any)
+	if d := props["day"].(map[string]any)["default"]; d != "2024-01-02" {
+		t.Errorf("date default = %#v, want the string", d)
+	}
+	if y := props["flag"].(map[string]any)["default"]; y != "yes" {
+		t.Errorf("yes default = %#v, want the string", y)
+	}
+}

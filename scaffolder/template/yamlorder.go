@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/greenroom-dev/greenroom/catalog"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,7 +34,7 @@ func ParseAll(data []byte) []Result {
 			}
 			return out
 		}
-		doc, err := nodeToAny(&n, 0)
+		doc, err := (&orderedDecoder{}).value(&n, 0)
 		if err != nil {
 			out = append(out, Result{Index: i, Err: fmt.Errorf("invalid template: %w", err)})
 			continue
@@ -56,7 +57,7 @@ func decodeOrdered(b []byte) (map[string]any, error) {
 	if err := yaml.Unmarshal(b, &n); err != nil {
 		return nil, fmt.Errorf("invalid template: %w", err)
 	}
-	doc, err := nodeToAny(&n, 0)
+	doc, err := (&orderedDecoder{}).value(&n, 0)
 	if err != nil {
 		return nil, fmt.Errorf("invalid template: %w", err)
 	}
@@ -68,7 +69,17 @@ func decodeOrdered(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func nodeToAny(n *yaml.Node, depth int) (any, error) {
+// orderedDecoder turns a YAML node into JSON types, recording each
+// mapping's key order. Scalars resolve as the catalog resolves them (YAML
+// 1.2: dates and "yes" stay strings) and alias expansion is bounded as
+// there: a template is untrusted input (the dry-run API takes one).
+type orderedDecoder struct{ nodes int }
+
+func (d *orderedDecoder) value(n *yaml.Node, depth int) (any, error) {
+	d.nodes++
+	if d.nodes > catalog.MaxYAMLNodes {
+		return nil, catalog.ErrYAMLAliasBomb
+	}
 	if depth > 200 {
 		return nil, errors.New("document nested too deeply")
 	}
@@ -77,13 +88,13 @@ func nodeToAny(n *yaml.Node, depth int) (any, error) {
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return nodeToAny(n.Content[0], depth+1)
+		return d.value(n.Content[0], depth+1)
 	case yaml.AliasNode:
-		return nodeToAny(n.Alias, depth+1)
+		return d.value(n.Alias, depth+1)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := nodeToAny(c, depth+1)
+			v, err := d.value(c, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -96,7 +107,7 @@ func nodeToAny(n *yaml.Node, depth int) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, vn := n.Content[i], n.Content[i+1]
 			if k.ShortTag() == "!!merge" {
-				mv, err := nodeToAny(vn, depth+1)
+				mv, err := d.value(vn, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -124,7 +135,7 @@ func nodeToAny(n *yaml.Node, depth int) (any, error) {
 			if key == nil {
 				ks = "null"
 			}
-			v, err := nodeToAny(vn, depth+1)
+			v, err := d.value(vn, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -136,11 +147,7 @@ func nodeToAny(n *yaml.Node, depth int) (any, error) {
 		out[orderKey] = order
 		return out, nil
 	default:
-		var v any
-		if err := n.Decode(&v); err != nil {
-			return nil, err
-		}
-		return Normalize(v), nil
+		return catalog.YAMLScalar(n)
 	}
 }
 
