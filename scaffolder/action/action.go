@@ -246,9 +246,19 @@ func Run(a Action, c *Context) error {
 	}
 	if err := a.Run(c); err != nil {
 		if m := c.Mask(err.Error()); m != err.Error() {
-			return errors.New(m)
+			return &maskedError{msg: m, err: err}
 		}
 		return err
 	}
 	return nil
 }
+
+// maskedError is an action's error with secrets masked in its text; it
+// still unwraps to the original, so that a cancellation stays one.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/scaffolder/expr"
 	"gopkg.in/yaml.v3"
 )
@@ -257,21 +258,11 @@ func (catalogFetch) Schema() (map[string]any, map[string]any) {
 
 // normalizeRef fills a ref's missing kind and namespace.
 func normalizeRef(ref, defKind, defNS string) (string, error) {
-	kind, rest, hasKind := strings.Cut(ref, ":")
-	if !hasKind {
-		rest, kind = ref, defKind
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: defKind, Namespace: defNS})
+	if err != nil {
+		return "", fmt.Errorf("invalid entity ref %q: %v (give a kind, or defaultKind)", ref, err)
 	}
-	ns, name, hasNS := strings.Cut(rest, "/")
-	if !hasNS {
-		name, ns = rest, defNS
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	if kind == "" || name == "" {
-		return "", fmt.Errorf("invalid entity ref %q: a kind is required (or defaultKind)", ref)
-	}
-	return strings.ToLower(kind) + ":" + strings.ToLower(ns) + "/" + strings.ToLower(name), nil
+	return strings.ToLower(r.String()), nil
 }
 
 func (a catalogFetch) Run(c *Context) error {

@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,7 +284,7 @@ func TestCatalogFetch(t *testing.T) {
 		{"many", map[string]any{"entityRefs": []any{"component:svc", "group:ops/team"}}, map[string]any{"entities": []any{svc, grp}}, ""},
 		{"missing", map[string]any{"entityRef": "component:nope"}, nil, "not found"},
 		{"optional", map[string]any{"entityRefs": []any{"component:nope", "component:svc"}, "optional": true}, map[string]any{"entities": []any{nil, svc}}, ""},
-		{"no kind", map[string]any{"entityRef": "svc"}, nil, "kind is required"},
+		{"no kind", map[string]any{"entityRef": "svc"}, nil, "missing or empty kind"},
 		{"nothing", map[string]any{}, nil, "missing entity refs"},
 	}
 	for _, tc := range cases {
@@ -438,5 +439,23 @@ func TestPublishGitLocalHost(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("repositories dir holds %d entries, want only team/", len(entries))
+	}
+}
+
+type failWith struct{ err error }
+
+func (failWith) ID() string                               { return "test:fail" }
+func (failWith) Description() string                      { return "" }
+func (failWith) Schema() (map[string]any, map[string]any) { return nil, nil }
+func (f failWith) Run(*Context) error                     { return f.err }
+
+// A masked error keeps what it wraps: a cancellation that quotes a secret
+// is still a cancellation.
+func TestRunMaskKeepsCause(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	h.c.Secrets = map[string]string{"t": "hunter2"}
+	err := Run(failWith{fmt.Errorf("push with hunter2: %w", context.Canceled)}, h.c)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v (is canceled: %v)", err, errors.Is(err, context.Canceled))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/greenroom-dev/greenroom/catalog"
 	catalogapi "github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
@@ -116,7 +118,7 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, allow
 		if errors.As(err, &mbe) {
 			return err
 		}
-		if allowEmpty && err.Error() == "EOF" {
+		if allowEmpty && errors.Is(err, io.EOF) {
 			return nil
 		}
 		return catalogapi.InputError("malformed request body: %v", err)
@@ -285,21 +287,14 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	catalogapi.WriteJSON(w, http.StatusCreated, map[string]any{"id": id})
 }
 
-// normalizeRef turns "name", "namespace/name" or "kind:namespace/name" into
-// "template:namespace/name" (lower case).
+// normalizeRef turns "name", "namespace/name" or "kind:namespace/name"
+// into "template:namespace/name" (lower case), by the catalog's ref rules.
 func normalizeRef(ref string) (string, error) {
-	kind, rest := "template", ref
-	if i := strings.Index(rest, ":"); i >= 0 {
-		kind, rest = rest[:i], rest[i+1:]
-	}
-	ns, name := "default", rest
-	if i := strings.Index(rest, "/"); i >= 0 {
-		ns, name = rest[:i], rest[i+1:]
-	}
-	if !strings.EqualFold(kind, "template") || ns == "" || name == "" || strings.Contains(name, "/") {
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "Template", Namespace: catalog.DefaultNamespace})
+	if err != nil || !strings.EqualFold(r.Kind, "template") {
 		return "", catalogapi.InputError("invalid templateRef %q: expected template:<namespace>/<name>", ref)
 	}
-	return "template:" + strings.ToLower(ns) + "/" + strings.ToLower(name), nil
+	return strings.ToLower(r.String()), nil
 }
 
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {

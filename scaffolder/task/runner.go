@@ -61,30 +61,46 @@ func (r *Runner) Start(ctx context.Context, spec Spec) (string, error) {
 		return "", errors.New("task: spec has no template")
 	}
 	t := &Task{ID: newID(), Spec: spec, Status: StatusOpen, Steps: initialSteps(spec.Template)}
+	rctx, cancel, _ := r.reserve(ctx, t.ID)
 	if err := r.Store.Create(ctx, t); err != nil {
+		r.release(t.ID, cancel)
 		return "", err
 	}
-	r.launch(context.WithoutCancel(ctx), t)
+	r.launch(rctx, cancel, t)
 	return t.ID, nil
 }
 
-func (r *Runner) launch(ctx context.Context, t *Task) {
-	rctx, cancel := context.WithCancelCause(ctx)
+// reserve registers a run's cancel function before its task is stored or
+// re-opened, so that Cancel reaches the run from the first moment and two
+// retries cannot both start it. ok is false when the task already runs.
+// The run's context is detached from ctx's cancellation.
+func (r *Runner) reserve(ctx context.Context, id string) (context.Context, context.CancelCauseFunc, bool) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.running == nil {
 		r.running = map[string]context.CancelCauseFunc{}
 	}
-	r.running[t.ID] = cancel
+	if r.running[id] != nil {
+		return nil, nil, false
+	}
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	r.running[id] = cancel
+	return rctx, cancel, true
+}
+
+func (r *Runner) release(id string, cancel context.CancelCauseFunc) {
+	r.mu.Lock()
+	delete(r.running, id)
 	r.mu.Unlock()
+	cancel(nil)
+}
+
+// launch runs a reserved task in a goroutine.
+func (r *Runner) launch(rctx context.Context, cancel context.CancelCauseFunc, t *Task) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, t.ID)
-			r.mu.Unlock()
-			cancel(nil)
-		}()
+		defer r.release(t.ID, cancel)
 		r.Run(rctx, t)
 	}()
 }
@@ -124,12 +140,16 @@ func (r *Runner) Cancel(ctx context.Context, id string) (string, error) {
 // Retry re-opens a failed or cancelled task and runs it again from the
 // first step with the given secrets (the first run's are not kept).
 func (r *Runner) Retry(ctx context.Context, id string, secrets map[string]string) (string, error) {
-	r.mu.Lock()
-	busy := r.running[id] != nil
-	r.mu.Unlock()
-	if busy {
+	rctx, cancel, ok := r.reserve(ctx, id)
+	if !ok {
 		return "", fmt.Errorf("task %s is still running", id)
 	}
+	launched := false
+	defer func() {
+		if !launched {
+			r.release(id, cancel)
+		}
+	}()
 	t, err := r.Store.Get(ctx, id)
 	if err != nil {
 		return "", err
@@ -149,7 +169,8 @@ func (r *Runner) Retry(ctx context.Context, id string, secrets map[string]string
 		return "", err
 	}
 	r.event(ctx, t.ID, EventRecovered, map[string]any{"message": "Retrying the task from the first step", "recoverStrategy": "startOver"})
-	r.launch(context.WithoutCancel(ctx), t)
+	launched = true
+	r.launch(rctx, cancel, t)
 	return t.ID, nil
 }
 

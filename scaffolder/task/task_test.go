@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -537,5 +539,49 @@ func TestRenderFailureKeepsStringAndIntegrations(t *testing.T) {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("log lacks %q:\n%s", want, msgs)
 		}
+	}
+}
+
+// Two retries at once start the task once; a cancel right after Start
+// reaches the run.
+func TestRetryOnceAndEarlyCancel(t *testing.T) {
+	s, _ := newStore(t)
+	r := newRunner(t, s)
+	tp := parse(t, `    - id: fail
+      action: fs:read
+      input: {path: no-such-file}
+`, "")
+	id := runSync(t, r, Spec{Template: tp}).ID
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.Retry(context.Background(), id, nil); err == nil {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	r.Wait()
+	if ok.Load() != 1 {
+		t.Errorf("%d concurrent retries started the task", ok.Load())
+	}
+
+	slow := parse(t, `    - id: wait
+      action: debug:wait
+      input: {seconds: 30}
+`, "")
+	id2, err := r.Start(context.Background(), Spec{Template: slow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.Cancel(context.Background(), id2); err != nil || st != StatusCancelled {
+		t.Fatal(st, err)
+	}
+	r.Wait()
+	if tk, _ := s.Get(context.Background(), id2); tk.Status != StatusCancelled {
+		t.Errorf("cancelled at once, ended %s", tk.Status)
 	}
 }
