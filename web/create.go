@@ -124,10 +124,7 @@ func (s *Server) loadTemplate(w http.ResponseWriter, r *http.Request) (*template
 func (s *Server) newWizard(r *http.Request, t *template.Template, ref string, page int, values map[string]any) wizardView {
 	v := wizardView{
 		Template: t, Ref: ref, Page: page, Values: values, Errs: map[string]string{},
-		Action: "/create/templates/" + url.PathEscape(strings.ToLower(t.Namespace)) + "/" + url.PathEscape(strings.ToLower(t.Name)),
-	}
-	if v.Template.Namespace == "" {
-		v.Action = "/create/templates/default/" + url.PathEscape(strings.ToLower(t.Name))
+		Action: templateFormHref(t.Namespace, t.Name),
 	}
 	for i := range t.Parameters {
 		v.Pages = append(v.Pages, t.PageTitle(i))

@@ -66,6 +66,10 @@ func (s *Server) docsReader(w http.ResponseWriter, r *http.Request) {
 	v.Nav = docsNav(pg, pg.Site.Nav)
 	p := s.page(r, pg.Title+" · "+e.DisplayName(), "/docs")
 	p.CSS = []string{"css/docs.css"}
+	if pg.Result.HasMermaid {
+		// through the layout, so they get the versioned, immutable URLs
+		p.Scripts = []string{"vendor/mermaid.min.js", "js/docs.js"}
+	}
 	s.render(w, r, http.StatusOK, docsPageView(p, v))
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 )
 
@@ -72,10 +73,12 @@ func (s *Server) createPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // wizardHref is the form of a template entity.
-func wizardHref(e entity) string {
-	ns := e.Ref.Namespace
-	if ns == "" {
-		ns = "default"
+func wizardHref(e entity) string { return templateFormHref(e.Ref.Namespace, e.Ref.Name) }
+
+// templateFormHref is /create/templates/{namespace}/{name}, lower-cased.
+func templateFormHref(namespace, name string) string {
+	if namespace == "" {
+		namespace = catalog.DefaultNamespace
 	}
-	return "/create/templates/" + url.PathEscape(strings.ToLower(ns)) + "/" + url.PathEscape(strings.ToLower(e.Ref.Name))
+	return "/create/templates/" + url.PathEscape(strings.ToLower(namespace)) + "/" + url.PathEscape(strings.ToLower(name))
 }

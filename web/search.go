@@ -245,11 +245,14 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if err != nil {
+		v.Error = searchError(q, err)
+		// Only a term that is too long is the user's doing; the index runs
+		// match queries, so anything else is the server's.
+		status = http.StatusBadRequest
 		if !errors.Is(err, search.ErrTermTooLong) {
 			s.Log.Error("search", "term", q.Term, "error", err)
+			status = http.StatusInternalServerError
 		}
-		v.Error = searchError(q, err)
-		status = http.StatusBadRequest
 	}
 	switch htmxTarget(r) {
 	case "search-view":
@@ -273,7 +276,7 @@ func searchError(q searchQuery, err error) string {
 		return fmt.Sprintf("The search term is %d characters long; search takes at most %d. Shorten it and search again.",
 			utf8.RuneCountInString(q.Term), search.MaxTermLength)
 	}
-	return "The search index could not run this search: " + err.Error()
+	return "The search index could not run this search; try again in a moment."
 }
 
 func (s *Server) searchView(ctx context.Context, q searchQuery) (searchView, error) {

@@ -311,3 +311,18 @@ func TestImportLocalPath(t *testing.T) {
 		t.Errorf("registration of a local path: %.300s", body)
 	}
 }
+
+// Tag links keep the tag whole: "+" and "#" are escaped.
+func TestTagLinksEscaped(t *testing.T) {
+	hs := newServer(t, map[string]string{"all.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: cpp-svc, tags: ["c++", "c#"]}
+spec: {type: service, lifecycle: production, owner: team-a}
+`})
+	_, body := get(t, hs.URL+"/catalog/default/component/cpp-svc")
+	for _, want := range []string{`tag=c%2B%2B"`, `tag=c%23"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("entity page lacks a link with %s", want)
+		}
+	}
+}
