@@ -119,16 +119,11 @@ func Root(r catalog.Ref) string {
 	return "/docs/" + url.PathEscape(ns) + "/" + url.PathEscape(strings.ToLower(r.Kind)) + "/" + url.PathEscape(r.Name) + "/"
 }
 
-// Locate finds the directory of an entity's docs from its techdocs-ref
-// annotation: dir: relative to the catalog file it came from (a file on
-// disk, or a git location's checkout).
-func (s *Service) Locate(e *catalog.Entity) (string, error) {
-	dir, _, err := s.locate(e)
-	return dir, err
-}
-
-// locate also returns the directory the docs' config may not leave
-// (mkdocs' INHERIT): the catalog file's directory, or the repository.
+// locate finds the directory of an entity's docs from its techdocs-ref
+// annotation — dir: relative to the catalog file it came from (a file on
+// disk, or a git location's checkout) — and the directory the docs'
+// config may not leave (mkdocs' INHERIT): the catalog file's directory,
+// or the repository.
 func (s *Service) locate(e *catalog.Entity) (dir, boundary string, err error) {
 	ref := e.Metadata.Annotations[RefAnnotation]
 	if ref == "" {
@@ -193,15 +188,6 @@ func (s *Service) entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity,
 		return nil, fmt.Errorf("decode %s: %w", ref, err)
 	}
 	return &e, nil
-}
-
-// Site loads (or returns the cached) docs site of an entity.
-func (s *Service) Site(ctx context.Context, ref catalog.Ref) (*mkdocs.Site, error) {
-	st, err := s.site(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	return st.mk, nil
 }
 
 func (s *Service) site(ctx context.Context, ref catalog.Ref) (*site, error) {

@@ -223,15 +223,6 @@ func (ix *Index) Put(docs ...Document) error {
 	return ix.bleve.Batch(b)
 }
 
-// Delete removes documents by id.
-func (ix *Index) Delete(ids ...string) error {
-	b := ix.bleve.NewBatch()
-	for _, id := range ids {
-		b.Delete(id)
-	}
-	return ix.bleve.Batch(b)
-}
-
 // Apply writes a batch of puts and deletes with an internal value (a
 // feeder's position or version), so the documents and the state they
 // bring the index to are stored together.
