@@ -20,7 +20,7 @@ build: vendor
 
 # templ components compile to committed *_templ.go files; `make generate`
 # rewrites them, and vet fails when they are out of step with the .templ files.
-TEMPL_DIRS := web scaffolder
+TEMPL_DIRS := web scaffolder plugins
 generate:
 	@for d in $(TEMPL_DIRS); do $(GO) tool templ generate -path $$d; done
 

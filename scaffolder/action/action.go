@@ -50,6 +50,51 @@ type Action interface {
 	Run(c *Context) error
 }
 
+// DryRunner is implemented by actions that can run in a dry run. As in
+// Backstage, an action that does not implement it (or answers false) is
+// skipped in a dry run, and its step's output is an example built from its
+// output schema (ExampleOutput). Those that run see Context.DryRun and
+// must have no side effects outside the workspace.
+type DryRunner interface {
+	SupportsDryRun() bool
+}
+
+// SupportsDryRun reports whether a runs in dry runs.
+func SupportsDryRun(a Action) bool {
+	d, ok := a.(DryRunner)
+	return ok && d.SupportsDryRun()
+}
+
+// ExampleOutput is Backstage's generateExampleOutput: the schema's
+// examples[0] when it has one, else a value by type (object: an example per
+// property; array: one example item; string "<example>", number 0,
+// boolean false; anything else "<unknown>").
+func ExampleOutput(schema map[string]any) any {
+	if ex, ok := schema["examples"].([]any); ok && len(ex) > 0 {
+		return ex[0]
+	}
+	switch schema["type"] {
+	case "object":
+		out := map[string]any{}
+		props, _ := schema["properties"].(map[string]any)
+		for k, p := range props {
+			ps, _ := p.(map[string]any)
+			out[k] = ExampleOutput(ps)
+		}
+		return out
+	case "array":
+		items, _ := schema["items"].(map[string]any)
+		return []any{ExampleOutput(items)}
+	case "string":
+		return "<example>"
+	case "number", "integer":
+		return float64(0)
+	case "boolean":
+		return false
+	}
+	return "<unknown>"
+}
+
 // Registry holds actions by id.
 type Registry struct {
 	byID map[string]Action

@@ -89,6 +89,10 @@ type dryAction struct {
 	snap *snapshot
 }
 
+// SupportsDryRun is the wrapped action's answer, so the runner skips what
+// Backstage skips.
+func (a dryAction) SupportsDryRun() bool { return action.SupportsDryRun(a.Action) }
+
 func (a dryAction) Run(c *action.Context) error {
 	c.DryRun = true
 	err := a.Action.Run(c)
@@ -140,6 +144,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		Actions:     reg,
 		WorkDir:     filepath.Join(tmp, "work"),
 		TemplateDir: func(*template.Template) string { return tdir },
+		DryRun:      true,
 	}
 	if s.Runner != nil {
 		runner.Integrations = s.Runner.Integrations

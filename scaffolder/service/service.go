@@ -37,6 +37,9 @@ type Config struct {
 	// Integrations maps hosts to integration types (github, gitlab, …)
 	// for parseRepoUrl; LocalGitHosts count as github (owner/repo).
 	Integrations map[string]string
+	// Actions are registered after the built-ins (plugins' actions); one
+	// with a built-in's id replaces it.
+	Actions []action.Action
 }
 
 // Service runs templates from a catalog.
@@ -78,6 +81,9 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 		LocalGitHosts:   local,
 		AllowedGitHosts: cfg.GitHosts,
 	})...)
+	for _, a := range cfg.Actions {
+		s.Actions.Register(a)
+	}
 	integ := map[string]string{}
 	for h, typ := range cfg.Integrations {
 		integ[strings.ToLower(h)] = typ

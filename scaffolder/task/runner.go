@@ -44,6 +44,10 @@ type Runner struct {
 	// HeartbeatInterval is how often a processing task's heartbeat is
 	// saved (default 30s).
 	HeartbeatInterval time.Duration
+	// DryRun runs tasks as Backstage's dry runs: actions see
+	// Context.DryRun, and an action that does not support dry runs is
+	// skipped, its output an example built from its output schema.
+	DryRun bool
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -607,10 +611,22 @@ func (x *run) invoke(act action.Action, s template.Step, each map[string]any, ws
 		}
 		input = toMap(in)
 	}
+	if x.r.DryRun && !action.SupportsDryRun(act) {
+		// As Backstage's NunjucksWorkflowRunner: skipped, and later steps
+		// read the example outputs its output schema describes.
+		x.log(s.ID, "", "Skipping because "+act.ID()+" does not support dry-run")
+		_, outSchema := act.Schema()
+		ex, _ := action.ExampleOutput(outSchema).(map[string]any)
+		if ex == nil {
+			ex = map[string]any{}
+		}
+		return ex, nil
+	}
 	out := map[string]any{}
 	var omu sync.Mutex
 	c := &action.Context{
-		Ctx: x.ctx, Workspace: ws, TemplateDir: tdir, TemplateRoot: x.troot, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
+		DryRun: x.r.DryRun,
+		Ctx:    x.ctx, Workspace: ws, TemplateDir: tdir, TemplateRoot: x.troot, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
 		Log: func(format string, args ...any) {
 			x.log(s.ID, "", fmt.Sprintf(format, args...))
 		},
