@@ -56,6 +56,9 @@ type entityView struct {
 	Owned      []entity
 	OwnedTotal int
 
+	// Cards are the plugins' cards for this entity (loaded after the page).
+	Cards []entityCardRef
+
 	// The inspect tab.
 	YAML, JSON string
 	Ancestry   []entity
@@ -111,6 +114,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
 		err = s.inspect(r.Context(), &v, final)
 	case "":
 		err = s.overview(r.Context(), &v)
+		v.Cards = s.cardsOf(e)
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -78,7 +79,13 @@ type Server struct {
 	// Search is the search index behind /search and the header box's
 	// suggestions; nil sends searches to the catalog's text filter.
 	Search Searcher
-	Log    *slog.Logger
+	// Plugins is the plugin host: the plugins page and entity cards; nil
+	// means none. PluginAPIs are their routes by plugin ID, mounted at
+	// /api/<ID>; EventsAPI is Backstage's events ingress at /api/events.
+	Plugins    Plugins
+	PluginAPIs map[string]http.Handler
+	EventsAPI  http.Handler
+	Log        *slog.Logger
 
 	assets string // version of the embedded assets, for cache-busting URLs
 }
@@ -103,6 +110,25 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		w.Write([]byte("ready\n"))
+		// Plugins' health is reported, but does not make the portal unready:
+		// an unreachable GitHub must not take the catalog out of a load
+		// balancer.
+		if s.Plugins != nil {
+			for _, in := range s.Plugins.Instances() {
+				if !in.Enabled {
+					continue
+				}
+				st := in.Status.Snapshot()
+				switch {
+				case st.Calls == 0:
+					fmt.Fprintf(w, "plugin %s: no calls yet\n", in.Info.ID)
+				case st.Healthy():
+					fmt.Fprintf(w, "plugin %s: ok\n", in.Info.ID)
+				default:
+					fmt.Fprintf(w, "plugin %s: failing: %s\n", in.Info.ID, st.LastError)
+				}
+			}
+		}
 	})
 	if s.CatalogAPI != nil {
 		r.Mount("/api/catalog", s.CatalogAPI)
@@ -115,6 +141,12 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.ScaffolderAPI != nil {
 		r.Mount("/api/scaffolder", s.ScaffolderAPI)
+	}
+	if s.EventsAPI != nil {
+		r.Mount("/api/events", s.EventsAPI)
+	}
+	for id, h := range s.PluginAPIs {
+		r.Mount("/api/"+id, h)
 	}
 	assets := http.FileServerFS(static.FS)
 	// Compressed: mermaid alone is 5.5 MB of JavaScript (1.5 MB gzipped).
@@ -155,6 +187,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/create", s.createPage)
 		r.Get("/catalog/{namespace}/{kind}/{name}", s.entityPage)
 		r.Get("/catalog/{namespace}/{kind}/{name}/{tab}", s.entityPage)
+		r.Get("/catalog/{namespace}/{kind}/{name}/cards/{plugin}/{view}", s.entityCard)
+		r.Get("/plugins", s.pluginsPage)
 		r.Get("/catalog-import", s.importPage)
 		r.Post("/catalog-import", s.importSubmit)
 		r.Get("/locations", s.locationsPage)

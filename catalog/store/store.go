@@ -483,3 +483,53 @@ func queryStrings(ctx context.Context, q interface {
 	}
 	return out, rows.Err()
 }
+
+// RootsReading returns the ids of the root locations whose last crawl read
+// any of keys (location refs such as "url:https://…"): a root itself, the
+// file one of its entities came from, or a file it reported an error for.
+func (s *Store) RootsReading(ctx context.Context, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for start := 0; start < len(keys); start += 400 {
+		part := keys[start:min(start+400, len(keys))]
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")
+		args := make([]any, 0, 2*len(part))
+		for _, k := range part {
+			args = append(args, k)
+		}
+		for _, k := range part {
+			args = append(args, k)
+		}
+		ids, err := queryStrings(ctx, s.db, `SELECT DISTINCT root_id FROM entities WHERE location_key IN (`+marks+`)
+			UNION SELECT DISTINCT root_id FROM errors WHERE location IN (`+marks+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("locations reading %d files: %w", len(part), err)
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out, nil
+}
+
+// LocationsBySource lists the root locations registered by one source
+// ("config", "api", "provider:<name>").
+func (s *Store) LocationsBySource(ctx context.Context, source string) ([]Location, error) {
+	all, err := s.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Location
+	for _, l := range all {
+		if l.Source == source {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
