@@ -45,9 +45,19 @@ type Service struct {
 	// Recheck is how often a site's sources are checked for changes
 	// (default 2 s): edits show on the next view after that.
 	Recheck time.Duration
+	// Reader reads the docs trees of url: refs, and of dir: refs of
+	// entities from url locations (the server's URL reader); nil: such
+	// docs are not shown, with a message saying so.
+	Reader TreeReader
+	// DataDir keeps the local copies of remote docs trees (<DataDir>/trees).
+	DataDir string
+	// RemoteRecheck is how often a remote tree's commit is checked
+	// (default 5 min); an unchanged tree is not read again.
+	RemoteRecheck time.Duration
 
 	mu    sync.Mutex
-	sites map[string]*site // by entity ref
+	sites map[string]*site       // by entity ref
+	trees map[string]*remoteTree // by tree URL
 }
 
 // NoDocsError says why an entity has no docs to show.
@@ -121,10 +131,11 @@ func Root(r catalog.Ref) string {
 
 // locate finds the directory of an entity's docs from its techdocs-ref
 // annotation — dir: relative to the catalog file it came from (a file on
-// disk, or a git location's checkout) — and the directory the docs'
+// disk, a git location's checkout, or a url location's directory URL,
+// read as a tree), or url: a tree URL — and the directory the docs'
 // config may not leave (mkdocs' INHERIT): the catalog file's directory,
-// or the repository.
-func (s *Service) locate(e *catalog.Entity) (dir, boundary string, err error) {
+// the repository, or the read tree.
+func (s *Service) locate(ctx context.Context, e *catalog.Entity) (dir, boundary string, err error) {
 	ref := e.Metadata.Annotations[RefAnnotation]
 	if ref == "" {
 		return "", "", &NoDocsError{"This entity has no documentation: add the annotation backstage.io/techdocs-ref: dir:. and an mkdocs.yml beside its catalog-info.yaml."}
@@ -136,9 +147,14 @@ func (s *Service) locate(e *catalog.Entity) (dir, boundary string, err error) {
 	switch typ {
 	case "dir":
 	case "url":
-		return "", "", &NoDocsError{fmt.Sprintf("Docs at %s are not fetched: Greenroom reads docs beside the catalog file (dir:) for file and git locations.", target)}
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref url:%s is not an http(s) URL.", redact(target))}
+		}
+		dir, err := s.remoteDocs(ctx, target)
+		return dir, dir, err
 	default:
-		return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref type %q is not supported (use dir:).", typ)}
+		return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref type %q is not supported (use dir: or url:).", typ)}
 	}
 	managed := e.Metadata.Annotations["backstage.io/managed-by-location"]
 	loc, err := catalog.ParseLocationRef(managed)
@@ -157,8 +173,17 @@ func (s *Service) locate(e *catalog.Entity) (dir, boundary string, err error) {
 		}
 		root = s.Git.GitWorkdir(g)
 		fileDir = filepath.Join(root, filepath.FromSlash(path.Dir(g.Path)))
+	case "url":
+		// As in Backstage, dir: is relative to the catalog file's URL and
+		// names a directory read as a tree.
+		u, err := docsURL(loc.Target, target)
+		if err != nil {
+			return "", "", &NoDocsError{fmt.Sprintf("The techdocs-ref %s cannot be resolved: %v.", ref, err)}
+		}
+		dir, err := s.remoteDocs(ctx, u)
+		return dir, dir, err
 	default:
-		return "", "", &NoDocsError{fmt.Sprintf("Docs of entities from %s locations are not fetched; file and git locations are.", loc.Type)}
+		return "", "", &NoDocsError{fmt.Sprintf("Docs of entities from %s locations are not fetched; file, git and url locations are.", loc.Type)}
 	}
 	dir = filepath.Clean(filepath.Join(fileDir, filepath.FromSlash(target)))
 	// dir:../.. may not climb out of the repository (git) or above the
@@ -209,7 +234,7 @@ func (s *Service) site(ctx context.Context, ref catalog.Ref) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, boundary, err := s.locate(e)
+	dir, boundary, err := s.locate(ctx, e)
 	if err != nil {
 		return nil, err
 	}

@@ -6,10 +6,10 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -142,11 +142,13 @@ func (s *Server) Handler() http.Handler {
 	if s.ScaffolderAPI != nil {
 		r.Mount("/api/scaffolder", s.ScaffolderAPI)
 	}
+	// Plugins' handlers are plain http.Handlers: they see paths below
+	// their mount point, whatever router they use.
 	if s.EventsAPI != nil {
-		r.Mount("/api/events", s.EventsAPI)
+		r.Mount("/api/events", http.StripPrefix("/api/events", s.EventsAPI))
 	}
 	for id, h := range s.PluginAPIs {
-		r.Mount("/api/"+id, h)
+		r.Mount("/api/"+id, http.StripPrefix("/api/"+id, h))
 	}
 	assets := http.FileServerFS(static.FS)
 	// Compressed: mermaid alone is 5.5 MB of JavaScript (1.5 MB gzipped).

@@ -286,7 +286,7 @@ func fuzzHandler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{Fetcher: ingest.HTTPFetcher{}}}}
+	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{Fetcher: newReader(f, false)}}}
 	root, _ := filepath.Abs(filepath.Join("testdata", "catalog", "root.yaml"))
 	if err := eng.SyncConfigLocations(ctx, []catalog.LocationSpec{{Type: "file", Target: root}}); err != nil {
 		f.Fatal(err)

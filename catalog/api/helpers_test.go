@@ -22,6 +22,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/plugins/reading"
 )
 
 // remote is a tiny HTTP "SCM": fixed files the test may change, served for
@@ -30,6 +31,14 @@ type remote struct {
 	*httptest.Server
 	mu    sync.Mutex
 	files map[string]string
+	hits  int
+}
+
+// requests is how many requests the remote has answered.
+func (r *remote) requests() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hits
 }
 
 func newRemote(t *testing.T) *remote {
@@ -37,6 +46,7 @@ func newRemote(t *testing.T) *remote {
 	r := &remote{files: map[string]string{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
+		r.hits++
 		body, ok := r.files[req.URL.Path]
 		r.mu.Unlock()
 		if !ok {
@@ -72,6 +82,25 @@ type envOpts struct {
 	readonly bool
 	run      bool // run the refresh loop, so Refresh requests are served
 	maxBody  int64
+	// strictReader reads URLs through a reader with no allow rule, as a
+	// server configured with no integration and no backend.reading.allow.
+	strictReader bool
+}
+
+// newReader is the server's URL reader for tests: allowed to read the
+// remote on 127.0.0.1 (an IP-literal rule admits its address), or, strict,
+// nothing at all.
+func newReader(t testing.TB, strict bool) *reading.Mux {
+	t.Helper()
+	var c reading.Config
+	if !strict {
+		c.Allow = []reading.AllowRule{{Host: "127.0.0.1:1-65535"}}
+	}
+	m, err := reading.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func newEnv(t *testing.T, opts ...envOpts) *env {
@@ -85,7 +114,7 @@ func newEnv(t *testing.T, opts ...envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{Fetcher: ingest.HTTPFetcher{}}}}
+	eng := &ingest.Engine{Store: st, Crawler: &ingest.Crawler{Reader: &ingest.Reader{Fetcher: newReader(t, o.strictReader)}}}
 	root, err := filepath.Abs(filepath.Join("testdata", "catalog", "root.yaml"))
 	if err != nil {
 		t.Fatal(err)

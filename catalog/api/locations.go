@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -158,6 +160,12 @@ func (s *Server) postAnalyzeLocation(w http.ResponseWriter, r *http.Request) err
 	existing := []fileOut{}
 	for _, c := range candidates {
 		files, err := s.Ingester.Read(r.Context(), c)
+		if errors.Is(err, fs.ErrPermission) {
+			// The server's reading policy refuses the target (no
+			// integration or backend.reading.allow rule, or an internal
+			// address): say so rather than suggest an entity for it.
+			return notAllowed("%v", err)
+		}
 		if err != nil {
 			continue
 		}

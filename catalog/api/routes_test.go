@@ -503,6 +503,28 @@ func TestAnalyzeLocation(t *testing.T) {
 		got := obj(e.ok(e.post("/analyze-location", map[string]any{"location": map[string]any{"type": "url", "target": e.remote.URL + "/repo"}}), 200))
 		mustEqual(t, "isRegistered", field(list(got["existingEntityFiles"])[0], "isRegistered"), true)
 	})
+	t.Run("refused by the reading policy", func(t *testing.T) {
+		// No integration and no backend.reading.allow rule: the loopback
+		// remote is refused with Backstage's message, and never asked.
+		strict := newEnv(t, envOpts{strictReader: true})
+		strict.remote.set("/x/catalog-info.yaml", componentYAML("hidden", "production"))
+		strict.remote.set("/x.yaml", componentYAML("hidden", "production"))
+		for _, target := range []string{strict.remote.URL + "/x", strict.remote.URL + "/x.yaml"} {
+			file := target
+			if !strings.HasSuffix(file, ".yaml") {
+				file += "/catalog-info.yaml"
+			}
+			strict.wantErr("POST", "/analyze-location", map[string]any{"location": map[string]any{"type": "url", "target": target}}, 403, "NotAllowedError",
+				"Reading from '"+file+"' is not allowed. You may need to configure an integration for the target host, or add it to the configured list of allowed hosts at 'backend.reading.allow'")
+		}
+		// Another spelling of the same address is the same address.
+		port := strings.TrimPrefix(strict.remote.URL, "http://127.0.0.1:")
+		strict.wantErr("POST", "/analyze-location", map[string]any{"location": map[string]any{"type": "url", "target": "http://0x7f000001:" + port + "/x.yaml"}}, 403, "NotAllowedError",
+			"Reading from 'http://127.0.0.1:"+port+"/x.yaml' is not allowed. You may need to configure an integration for the target host, or add it to the configured list of allowed hosts at 'backend.reading.allow'")
+		if n := strict.remote.requests(); n != 0 {
+			t.Errorf("the refused remote was asked %d times", n)
+		}
+	})
 	t.Run("not a URL", func(t *testing.T) {
 		for _, target := range []string{"not a url", "ftp://example.com/x", "https://", "/just/a/path"} {
 			e.wantErr("POST", "/analyze-location", map[string]any{"location": map[string]any{"type": "url", "target": target}}, 400, "InputError", "The given location.target is not a URL")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,69 +17,13 @@ import (
 // huge file cannot exhaust memory; a larger one is an error on its location.
 const MaxFileSize = 20 << 20
 
-// Fetcher reads URLs. It is an interface so tests and the git source can
-// substitute their own.
+// Fetcher reads URLs: url locations and remote placeholders. Production
+// passes the server's URL reader (plugins/reading's Mux), which decides
+// which hosts may be read and through which integration, and refuses
+// internal addresses; its refusals surface as the location's error. A
+// missing file is an error matching fs.ErrNotExist.
 type Fetcher interface {
 	Fetch(ctx context.Context, rawURL string) ([]byte, error)
-}
-
-// HTTPFetcher reads http(s) URLs with a size limit.
-type HTTPFetcher struct {
-	Client *http.Client
-}
-
-// Fetch GETs the URL and returns its body.
-func (f HTTPFetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("unsupported URL %q: only http and https can be read", rawURL)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, RawURL(u), nil)
-	if err != nil {
-		return nil, err
-	}
-	client := f.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil, &NotFoundError{Target: rawURL}
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("could not read %s, %d %s", rawURL, resp.StatusCode, http.StatusText(resp.StatusCode))
-	}
-	return readLimited(resp.Body, rawURL)
-}
-
-// RawURL turns a hosting site's page URL for a file into the URL of its
-// contents, as Backstage's SCM readers do: GitHub and GitLab "blob" pages
-// show HTML, their "raw" counterparts the file itself.
-func RawURL(u *url.URL) string {
-	switch strings.ToLower(u.Hostname()) {
-	case "github.com":
-		// /owner/repo/blob/ref/path -> raw.githubusercontent.com/owner/repo/ref/path
-		parts := strings.SplitN(strings.TrimPrefix(u.Path, "/"), "/", 5)
-		if len(parts) == 5 && (parts[2] == "blob" || parts[2] == "raw") {
-			r := *u
-			r.Host = "raw.githubusercontent.com"
-			r.Path = "/" + parts[0] + "/" + parts[1] + "/" + parts[3] + "/" + parts[4]
-			r.RawPath = ""
-			return r.String()
-		}
-	case "gitlab.com":
-		if strings.Contains(u.Path, "/-/blob/") {
-			r := *u
-			r.Path = strings.Replace(u.Path, "/-/blob/", "/-/raw/", 1)
-			r.RawPath = ""
-			return r.String()
-		}
-	}
-	return u.String()
 }
 
 func readLimited(r io.Reader, name string) ([]byte, error) {

@@ -65,6 +65,9 @@ func (r *Reader) Read(ctx context.Context, spec catalog.LocationSpec) ([]File, e
 			return nil, fmt.Errorf("url location %s: globs are only supported for file and git locations", spec.Target)
 		}
 		data, err := r.Fetcher.Fetch(ctx, spec.Target)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &NotFoundError{Target: spec.Target}
+		}
 		if err != nil {
 			return nil, err
 		}

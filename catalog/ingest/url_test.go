@@ -10,7 +10,19 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/plugins/reading"
 )
+
+// loopbackReader is the server's URL reader allowed to read the test
+// servers on 127.0.0.1 (an IP-literal rule admits its address).
+func loopbackReader(t *testing.T) *reading.Mux {
+	t.Helper()
+	m, err := reading.New(reading.Config{Allow: []reading.AllowRule{{Host: "127.0.0.1:1-65535"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
 
 // catalogServer serves fixed files and counts the requests for each path.
 type catalogServer struct {
@@ -71,7 +83,7 @@ func TestURLLocation(t *testing.T) {
 		"/other/api.yaml":        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: remote-api\nspec:\n  type: openapi\n  lifecycle: production\n  owner: team-a\n  definition: '{}'\n",
 	})
 	e := newCrawlEnv(t)
-	e.crawler.Reader = &ingest.Reader{Fetcher: ingest.HTTPFetcher{Client: srv.Client()}}
+	e.crawler.Reader = &ingest.Reader{Fetcher: loopbackReader(t)}
 	root := srv.URL + "/catalog/all.yaml"
 	l := e.add("url", root)
 	e.crawl(l)
@@ -129,4 +141,36 @@ func TestURLNotEnabled(t *testing.T) {
 	l := e.add("url", "http://127.0.0.1:1/catalog-info.yaml")
 	e.crawl(l)
 	e.wantError(l.ID, "url:http://127.0.0.1:1/catalog-info.yaml", "not enabled")
+}
+
+// TestURLNotAllowed: a url location the reading policy refuses (no rule
+// for the host, or an internal address) is the location's error, naming
+// the key that would allow it, and nothing is read from the server.
+func TestURLNotAllowed(t *testing.T) {
+	srv := newCatalogServer(t, map[string]string{
+		"/catalog-info.yaml": fmt.Sprintf(componentTmpl, "never", "x", "team-a"),
+		"/placeholder.yaml": strings.Replace(fmt.Sprintf(componentTmpl, "with-remote-text", "x", "team-a"),
+			"description: x", "description:\n    $text: http://169.254.169.254/latest/meta-data", 1),
+	})
+	strict, err := reading.New(reading.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newCrawlEnv(t)
+	e.crawler.Reader = &ingest.Reader{Fetcher: strict}
+	target := srv.URL + "/catalog-info.yaml"
+	l := e.add("url", target)
+	e.crawl(l)
+	e.wantError(l.ID, "url:"+target, "Reading from '"+target+"' is not allowed", "backend.reading.allow")
+	if n := srv.hitCount("/catalog-info.yaml"); n != 0 {
+		t.Errorf("the refused target was read %d times", n)
+	}
+
+	// A remote placeholder in an allowed file is refused the same way.
+	e2 := newCrawlEnv(t)
+	e2.crawler.Reader = &ingest.Reader{Fetcher: loopbackReader(t)}
+	target = srv.URL + "/placeholder.yaml"
+	l2 := e2.add("url", target)
+	e2.crawl(l2)
+	e2.wantError(l2.ID, "", "Placeholder $text could not read location http://169.254.169.254/latest/meta-data", "Reading from 'http://169.254.169.254/latest/meta-data' is not allowed. You may need to configure an integration")
 }

@@ -53,6 +53,10 @@ type Config struct {
 	// path runs with no git service. The demo maps its own host.
 	LocalGitHosts []string
 
+	// Raw is the whole document after ${ENV} substitution: plugins read
+	// their own keys from it (nil: no config file, the demo).
+	Raw map[string]any
+
 	// Warnings are keys we read but do not act on, or do not know.
 	Warnings []string
 }
@@ -68,6 +72,9 @@ var knownKeys = map[string]bool{
 	"catalog.orphanStrategy": true, "catalog.readonly": true, "catalog.import": true, "catalog.import.allowPaths": true,
 	"greenroom.addr": true, "greenroom.dataDir": true,
 	"greenroom.scaffolder.localGitHosts": true, "integrations": true,
+	// read and checked by the plugins and the URL reader
+	"plugins": true, "catalog.providers": true, "events": true,
+	"backend.reading": true, "greenroom.reading": true,
 }
 
 var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -112,7 +119,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err := yaml.Unmarshal([]byte(text), &raw); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	cfg := &Config{OrphanStrategy: "delete", ProcessingInterval: 100 * time.Second}
+	cfg := &Config{OrphanStrategy: "delete", ProcessingInterval: 100 * time.Second, Raw: raw}
 	for _, m := range missing {
 		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("environment variable %s is not set; substituted an empty string", m))
 	}

@@ -111,7 +111,7 @@ func cmdCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintf(stderr, "greenroom create: %v\n", err)
 			return 1
 		}
-		defer a.store.Close()
+		defer a.close()
 		if err := a.engine.CrawlAll(ctx); err != nil {
 			fmt.Fprintf(stderr, "greenroom create: crawl the catalog: %v\n", err)
 			return 1

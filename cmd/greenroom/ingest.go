@@ -12,7 +12,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if a == nil {
 		return code
 	}
-	defer a.store.Close()
+	defer a.close()
 	if isTerminal(stderr) {
 		last := time.Now()
 		a.engine.Crawler.Progress = func(files, entities int) {

@@ -30,7 +30,7 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if a == nil {
 		return code
 	}
-	defer a.store.Close()
+	defer a.close()
 	ix, sy, err := openSearch(a)
 	if err != nil {
 		fmt.Fprintf(stderr, "greenroom reindex: %v\n", err)
@@ -46,7 +46,7 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "greenroom reindex: %v\n", err)
 		return 1
 	}
-	docs := &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader}
+	docs := a.docs()
 	if err := (&techdocs.Indexer{Service: docs, Index: ix, Catalog: a.store, Log: a.log}).Sync(ctx); err != nil {
 		fmt.Fprintf(stderr, "greenroom reindex: docs: %v\n", err)
 		return 1

@@ -22,7 +22,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if a == nil {
 		return code
 	}
-	defer a.store.Close()
+	defer a.close()
 
 	index, syncer, err := openSearch(a)
 	if err != nil {
@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer scaff.Close()
-	docs := &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader}
+	docs := a.docs()
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
 	var ready atomic.Bool
@@ -60,6 +60,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
 			ScaffolderAPI: scaff.API().Routes(), Scaffolder: scaff,
+			Plugins: a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -95,6 +96,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// Docs pages are indexed as their sites change (checked every 30 s).
 		wg.Go(func() { docsIndexer.Run(bg, 30*time.Second) })
 		ready.Store(true)
+		// Entity providers run on their schedules, webhooks are handled
+		// as they arrive, health checks run every minute.
+		wg.Go(func() { a.plugins.Run(bg, providerLocations{store: a.store, engine: a.engine}) })
 		if err := a.engine.Run(bg); err != nil && bg.Err() == nil {
 			a.log.Error("refresh loop", "error", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +15,10 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/demo"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/reading"
 	"github.com/greenroom-dev/greenroom/scaffolder/service"
+	"github.com/greenroom-dev/greenroom/techdocs"
 )
 
 // settings are the flags shared by serve and ingest. Each has an
@@ -92,6 +94,15 @@ type app struct {
 	store  *store.Store
 	engine *ingest.Engine
 	log    *slog.Logger
+	// plugins are the enabled plugins; urls reads every remote URL.
+	plugins *plugins.Host
+	urls    *reading.Mux
+}
+
+// close releases what setup opened.
+func (a *app) close() {
+	a.store.Close()
+	a.plugins.Close()
 }
 
 func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
@@ -200,13 +211,18 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 		rules = r
 	}
 
+	host, urls, err := startPlugins(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.OpenSQLite(ctx, cfg.DatabaseFile)
 	if err != nil {
+		host.Close()
 		return nil, err
 	}
 	st.OrphanStrategy = cfg.OrphanStrategy
 	reader := &ingest.Reader{
-		Fetcher: ingest.HTTPFetcher{Client: &http.Client{Timeout: 30 * time.Second}},
+		Fetcher: urls,
 		GitDir:  filepath.Join(cfg.DataDir, "git"),
 	}
 	eng := &ingest.Engine{
@@ -217,9 +233,10 @@ func setup(ctx context.Context, s settings, stderr io.Writer) (*app, error) {
 	}
 	if err := eng.SyncConfigLocations(ctx, cfg.Locations); err != nil {
 		st.Close()
+		host.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, engine: eng, log: log}, nil
+	return &app{cfg: cfg, store: st, engine: eng, log: log, plugins: host, urls: urls}, nil
 }
 
 // writeDemo copies the embedded demo catalog into the data directory, so
@@ -237,12 +254,22 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// docs is the TechDocs service over the app's catalog: local and git
+// docs from their checkouts, url: docs trees through the reader, kept in
+// <data-dir>/techdocs.
+func (a *app) docs() *techdocs.Service {
+	return &techdocs.Service{Catalog: a.store, Git: a.engine.Crawler.Reader,
+		Reader: a.urls, DataDir: filepath.Join(a.cfg.DataDir, "techdocs")}
+}
+
 // scaffolder opens the template runner over the app's catalog, with its
 // tasks in <data-dir>/tasks.db.
 func (a *app) scaffolder() (*service.Service, error) {
 	s, interrupted, err := service.Open(a.store, a.engine, service.Config{
 		DataDir: a.cfg.DataDir, GitHosts: a.cfg.GitHosts, LocalGitHosts: a.cfg.LocalGitHosts,
 		Integrations: a.cfg.Integrations,
+		Actions:      a.plugins.Actions(),
+		Reader:       a.urls.Plain(),
 	})
 	if err != nil {
 		return nil, err

@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
@@ -23,8 +22,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fl.SetOutput(stderr)
 	format := fl.String("format", "text", "output format: text or jsonl")
 	rules := fl.String("rules", "", `catalog rules to apply: "default" (Component, API, Location) or empty for none`)
+	config := fl.String("config", env("GREENROOM_CONFIG", ""), "app-config.yaml whose integrations and backend.reading.allow decide which remote $text/$json/$yaml placeholders may be read (none without it)")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: greenroom validate [--format text|jsonl] [--rules default] PATH...")
+		fmt.Fprintln(stderr, "usage: greenroom validate [--format text|jsonl] [--rules default] [--config app-config.yaml] PATH...")
 		fmt.Fprintln(stderr, "Lints catalog descriptor files (directories are searched for *.yaml and *.yml) the way Backstage would ingest them.")
 		fl.PrintDefaults()
 	}
@@ -35,7 +35,25 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fl.Usage()
 		return 2
 	}
-	opts := ingest.LintOptions{Fetcher: ingest.HTTPFetcher{Client: &http.Client{Timeout: 15 * time.Second}}}
+	// Remote placeholders are read as the server reads them: through the
+	// integrations and backend.reading.allow of the config, if one is given.
+	cfg := &Config{DataDir: os.TempDir()}
+	if *config != "" {
+		c, err := LoadConfig(*config)
+		if err != nil {
+			fmt.Fprintf(stderr, "greenroom validate: %v\n", err)
+			return 2
+		}
+		cfg = c
+		cfg.DataDir = filepath.Join(os.TempDir(), "greenroom-validate")
+	}
+	host, urls, err := startPlugins(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom validate: %v\n", err)
+		return 2
+	}
+	defer host.Close()
+	opts := ingest.LintOptions{Fetcher: urls}
 	switch *rules {
 	case "":
 	case "default":

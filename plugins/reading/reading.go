@@ -72,3 +72,7 @@ type NotAllowedError struct {
 }
 
 func (e *NotAllowedError) Error() string { return e.Reason }
+
+// Is makes errors.Is(err, fs.ErrPermission) hold, so consumers that must
+// not import this package (the catalog's API) can answer 403 for it.
+func (e *NotAllowedError) Is(target error) bool { return target == fs.ErrPermission }

@@ -32,11 +32,15 @@ type Context struct {
 	// skeletons that way (url: ../../skeletons/x), as a Backstage template
 	// read from a repository may. Empty: TemplateDir itself.
 	TemplateRoot string
-	Input        map[string]any
-	Log          func(format string, args ...any)
-	Output       func(name string, value any)
-	Secrets      map[string]string // never logged
-	DryRun       bool
+	// TemplateURL is the URL of the template's descriptor when it came
+	// from a url location. With no TemplateDir, relative fetch URLs
+	// resolve against it and are read through BuiltinOptions.Reader.
+	TemplateURL string
+	Input       map[string]any
+	Log         func(format string, args ...any)
+	Output      func(name string, value any)
+	Secrets     map[string]string // never logged
+	DryRun      bool
 	// Integrations maps git hosts to integration types for the
 	// templates' parseRepoUrl/projectSlug (fetch:template's files).
 	Integrations map[string]string
@@ -178,6 +182,10 @@ type BuiltinOptions struct {
 	LocalGitHosts map[string]string
 	// GitPath is the git binary (default "git" from PATH).
 	GitPath string
+	// Reader reads fetch:* urls that are remote: absolute http(s) URLs,
+	// and relative ones of templates from url locations (TemplateURL).
+	// nil: remote urls are an error that says so.
+	Reader Reader
 	// MaxBytes and MaxFiles cap what one action copies or renders
 	// (defaults 100 MiB and 10,000 files).
 	MaxBytes int64

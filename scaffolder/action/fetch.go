@@ -2,6 +2,7 @@ package action
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -37,7 +38,7 @@ func (fetchPlain) Description() string {
 }
 func (fetchPlain) Schema() (map[string]any, map[string]any) {
 	return schemaObj([]string{"url"}, map[string]any{
-		"url":        sType("string", "Fetch URL", "Relative path of the directory to copy, resolved against the template's location"),
+		"url":        sType("string", "Fetch URL", "Relative path or absolute URL of the directory to copy; a relative path is resolved against the template's location"),
 		"targetPath": sType("string", "Target Path", "Target path within the working directory to download the contents to."),
 	}), schemaObj(nil, map[string]any{})
 }
@@ -50,17 +51,14 @@ func (a fetchPlain) Run(c *Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := sourcePath(c, url)
-	if err != nil {
-		return err
-	}
-	fi, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
+	src, cleanup, err := a.o.dirSource(c, url)
+	if errors.Is(err, errNotDir) {
 		return fmt.Errorf("url %q is not a directory; use fetch:plain:file for a single file", url)
 	}
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	l := a.o.limits()
 	entries, err := walkSource(src, l)
 	if err != nil {
@@ -69,7 +67,7 @@ func (a fetchPlain) Run(c *Context) error {
 	if _, err := within(c.Workspace, target, true); err != nil {
 		return fmt.Errorf("targetPath: %w", err)
 	}
-	c.Logf("Fetching plain content from %s into %s", url, target)
+	c.Logf("Fetching plain content from %s into %s", redactURL(url), target)
 	for _, e := range entries {
 		dst, err := within(c.Workspace, path.Join(filepath.ToSlash(target), e.rel), true)
 		if err != nil {
@@ -102,7 +100,7 @@ func (fetchPlainFile) Description() string {
 }
 func (fetchPlainFile) Schema() (map[string]any, map[string]any) {
 	return schemaObj([]string{"url", "targetPath"}, map[string]any{
-		"url":        sType("string", "Fetch URL", "Relative path of the file to copy, resolved against the template's location"),
+		"url":        sType("string", "Fetch URL", "Relative path or absolute URL of the file to copy; a relative path is resolved against the template's location"),
 		"targetPath": sType("string", "Target Path", "Target path within the working directory to download the file as."),
 	}), schemaObj(nil, map[string]any{})
 }
@@ -118,11 +116,7 @@ func (a fetchPlainFile) Run(c *Context) error {
 	if target == "" {
 		return fmt.Errorf("input \"targetPath\" is required")
 	}
-	src, err := sourcePath(c, url)
-	if err != nil {
-		return err
-	}
-	data, err := readCapped(src, a.o.limits().maxBytes)
+	data, mode, err := a.o.fileSource(c, url)
 	if err != nil {
 		return err
 	}
@@ -130,9 +124,8 @@ func (a fetchPlainFile) Run(c *Context) error {
 	if err != nil {
 		return fmt.Errorf("targetPath: %w", err)
 	}
-	fi, _ := os.Stat(src)
-	c.Logf("Fetching plain file %s into %s", url, target)
-	return writeFile(dst, data, fi.Mode().Perm())
+	c.Logf("Fetching plain file %s into %s", redactURL(url), target)
+	return writeFile(dst, data, mode)
 }
 
 // ---- fetch:template
@@ -157,7 +150,7 @@ func templateCommonProps() map[string]any {
 
 func (fetchTemplate) Schema() (map[string]any, map[string]any) {
 	p := templateCommonProps()
-	p["url"] = sType("string", "Fetch URL", "Relative path of the skeleton directory, resolved against the template's location")
+	p["url"] = sType("string", "Fetch URL", "Relative path or absolute URL of the skeleton directory; a relative path is resolved against the template's location")
 	p["targetPath"] = sType("string", "Target Path", "Target path within the working directory to generate contents to. Defaults to the working directory root.")
 	p["copyWithoutRender"] = sStrArray("[Deprecated] Copy Without Render", "An array of glob patterns. Any files or directories which match are copied without being processed as templates.")
 	p["copyWithoutTemplating"] = sStrArray("Copy Without Templating", "An array of glob patterns. Contents of matched files or directories are copied without being processed, but paths are subject to rendering.")
@@ -285,15 +278,18 @@ func (a fetchTemplate) Run(c *Context) error {
 	if ext != "" && (len(noRender) > 0 || len(noTemplating) > 0 || cc) {
 		return fmt.Errorf("input extension incompatible with copyWithoutRender/copyWithoutTemplating and cookiecutterCompat")
 	}
-	replace, r, src, err := templateSource(c, url)
+	replace, r, err := templateOptions(c)
 	if err != nil {
 		return err
 	}
-	if fi, err := os.Stat(src); err != nil {
-		return err
-	} else if !fi.IsDir() {
+	src, cleanup, err := a.o.dirSource(c, url)
+	if errors.Is(err, errNotDir) {
 		return fmt.Errorf("url %q is not a directory; use fetch:template:file for a single file", url)
 	}
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	l := a.o.limits()
 	entries, err := walkSource(src, l)
 	if err != nil {
@@ -302,7 +298,7 @@ func (a fetchTemplate) Run(c *Context) error {
 	if _, err := within(c.Workspace, target, true); err != nil {
 		return fmt.Errorf("targetPath: %w", err)
 	}
-	c.Logf("Fetching template content from %s into %s", url, target)
+	c.Logf("Fetching template content from %s into %s", redactURL(url), target)
 	out := &limits{maxBytes: l.maxBytes, maxFiles: l.maxFiles}
 	for _, e := range entries {
 		renderName, renderContents := true, true
@@ -387,7 +383,7 @@ func (fetchTemplateFile) Description() string {
 }
 func (fetchTemplateFile) Schema() (map[string]any, map[string]any) {
 	p := templateCommonProps()
-	p["url"] = sType("string", "Fetch URL", "Relative path of the file, resolved against the template's location")
+	p["url"] = sType("string", "Fetch URL", "Relative path or absolute URL of the file; a relative path is resolved against the template's location")
 	p["targetPath"] = sType("string", "Target Path", "Target path within the working directory to write the rendered file to.")
 	return schemaObj([]string{"url", "targetPath"}, p), schemaObj(nil, map[string]any{})
 }
@@ -403,11 +399,11 @@ func (a fetchTemplateFile) Run(c *Context) error {
 	if target == "" {
 		return fmt.Errorf("input \"targetPath\" is required")
 	}
-	replace, r, src, err := templateSource(c, url)
+	replace, r, err := templateOptions(c)
 	if err != nil {
 		return err
 	}
-	data, err := readCapped(src, a.o.limits().maxBytes)
+	data, mode, err := a.o.fileSource(c, url)
 	if err != nil {
 		return err
 	}
@@ -429,21 +425,16 @@ func (a fetchTemplateFile) Run(c *Context) error {
 	if int64(len(data)) > a.o.limits().maxBytes {
 		return fmt.Errorf("rendered %s is larger than %d bytes", url, a.o.limits().maxBytes)
 	}
-	fi, _ := os.Stat(src)
-	c.Logf("Fetching template file %s into %s", url, target)
-	return writeFile(dst, data, fi.Mode().Perm())
+	c.Logf("Fetching template file %s into %s", redactURL(url), target)
+	return writeFile(dst, data, mode)
 }
 
-// templateSource reads what both fetch:template actions share: whether to
-// replace existing files, the renderer of the task's values, and the
-// source inside the template's directory.
-func templateSource(c *Context, url string) (replace bool, r *renderer, src string, err error) {
+// templateOptions reads what both fetch:template actions share: whether
+// to replace existing files, and the renderer of the task's values.
+func templateOptions(c *Context) (replace bool, r *renderer, err error) {
 	if replace, err = inBool(c.Input, "replace"); err != nil {
 		return
 	}
-	if r, err = newRenderer(c); err != nil {
-		return
-	}
-	src, err = sourcePath(c, url)
+	r, err = newRenderer(c)
 	return
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// Actions are registered after the built-ins (plugins' actions); one
 	// with a built-in's id replaces it.
 	Actions []action.Action
+	// Reader reads fetch:* urls that are remote (absolute http(s) URLs, and
+	// the relative urls of templates from url locations): the server's URL
+	// reader. nil: such urls fail with a message saying what is missing.
+	Reader action.Reader
 }
 
 // Service runs templates from a catalog.
@@ -80,6 +84,7 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 		LocalGitRoots:   []string{repos},
 		LocalGitHosts:   local,
 		AllowedGitHosts: cfg.GitHosts,
+		Reader:          cfg.Reader,
 	})...)
 	for _, a := range cfg.Actions {
 		s.Actions.Register(a)
@@ -93,7 +98,7 @@ func Open(st *store.Store, eng *ingest.Engine, cfg Config) (*Service, []string, 
 			integ[strings.ToLower(h)] = "github"
 		}
 	}
-	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir, TemplateRoot: s.templateRoot, Integrations: integ}
+	s.Runner = &task.Runner{Store: ts, Actions: s.Actions, WorkDir: filepath.Join(cfg.DataDir, "workspaces"), TemplateDir: s.templateDir, TemplateRoot: s.templateRoot, TemplateURL: s.templateURL, Integrations: integ}
 	return s, interrupted, nil
 }
 
@@ -227,6 +232,16 @@ func (s *Service) templateRoot(t *template.Template) string {
 			return "" // reached through ../ from its root: keep to its own directory
 		}
 		return root
+	}
+	return ""
+}
+
+// templateURL is the URL of a template's descriptor when it was read from
+// a url location: its relative fetch urls resolve against it and are read
+// through the server's URL reader, as in Backstage.
+func (s *Service) templateURL(t *template.Template) string {
+	if src := s.source(t); src.loc.Type == "url" {
+		return src.loc.Target
 	}
 	return ""
 }

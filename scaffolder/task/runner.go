@@ -37,6 +37,10 @@ type Runner struct {
 	// TemplateRoot returns how far up fetch URLs may reach with ../ (the
 	// template's repository); nil or "": the template directory.
 	TemplateRoot func(*template.Template) string
+	// TemplateURL returns the URL of the template's descriptor when it came
+	// from a url location (relative fetch URLs resolve against it when
+	// there is no TemplateDir); nil or "": none.
+	TemplateURL func(*template.Template) string
 	// Integrations maps git hosts to their integration type (github,
 	// gitlab, …) for parseRepoUrl and projectSlug, beyond the public hosts
 	// Backstage knows.
@@ -195,6 +199,7 @@ type run struct {
 	steps   map[string]any // id -> {output: {...}}
 	mu      sync.Mutex     // guards t for the heartbeat
 	troot   string         // the template's root (Runner.TemplateRoot)
+	turl    string         // the template's descriptor URL (Runner.TemplateURL)
 }
 
 // mask replaces secret values in s with "***" (longest first). It uses
@@ -492,6 +497,9 @@ func (x *run) execute() error {
 	if x.r.TemplateRoot != nil && tdir != "" {
 		x.troot = x.r.TemplateRoot(x.t.Spec.Template)
 	}
+	if x.r.TemplateURL != nil && tdir == "" {
+		x.turl = x.r.TemplateURL(x.t.Spec.Template)
+	}
 	for i, s := range x.t.Spec.Template.Steps {
 		if err := x.ctx.Err(); err != nil {
 			return err
@@ -626,7 +634,7 @@ func (x *run) invoke(act action.Action, s template.Step, each map[string]any, ws
 	var omu sync.Mutex
 	c := &action.Context{
 		DryRun: x.r.DryRun,
-		Ctx:    x.ctx, Workspace: ws, TemplateDir: tdir, TemplateRoot: x.troot, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
+		Ctx:    x.ctx, Workspace: ws, TemplateDir: tdir, TemplateRoot: x.troot, TemplateURL: x.turl, Input: input, Secrets: x.secrets, Integrations: x.r.Integrations,
 		Log: func(format string, args ...any) {
 			x.log(s.ID, "", fmt.Sprintf(format, args...))
 		},

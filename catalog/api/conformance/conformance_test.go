@@ -32,6 +32,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
+	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/web"
 )
@@ -121,7 +122,7 @@ func TestCatalogClientConformance(t *testing.T) {
 		Store: st,
 		Crawler: &ingest.Crawler{
 			Reader: &ingest.Reader{
-				Fetcher: ingest.HTTPFetcher{Client: &http.Client{Timeout: 10 * time.Second}},
+				Fetcher: ingesttest.LoopbackFetcher{Client: &http.Client{Timeout: 10 * time.Second}},
 				GitDir:  filepath.Join(dir, "git"),
 			},
 			Rules: nil, // allow every kind, like the demo catalog

@@ -20,7 +20,8 @@ type Catalog struct {
 
 // Ingest opens a SQLite store in dir (catalog.db), registers the root
 // files as config locations and crawls them once. Every kind is allowed;
-// url locations are read over HTTP and git ones cloned into dir/git.
+// url locations are read from loopback test servers only (LoopbackFetcher)
+// and git ones cloned into dir/git.
 func Ingest(t testing.TB, dir string, roots ...string) *Catalog {
 	t.Helper()
 	ctx := context.Background()
@@ -32,7 +33,7 @@ func Ingest(t testing.TB, dir string, roots ...string) *Catalog {
 	eng := &ingest.Engine{
 		Store: st,
 		Crawler: &ingest.Crawler{
-			Reader: &ingest.Reader{Fetcher: ingest.HTTPFetcher{}, GitDir: filepath.Join(dir, "git")},
+			Reader: &ingest.Reader{Fetcher: LoopbackFetcher{}, GitDir: filepath.Join(dir, "git")},
 			Rules:  catalog.AllowAll(),
 		},
 	}
