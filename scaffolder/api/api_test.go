@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -555,3 +556,67 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("bad template: %d %s", code, b)
 	}
 }
+
+// A dry run of a template deep in its repository that shares a skeleton
+// up the tree (url: ../../skeletons/x), as many repositories do; the
+// skeleton may be reached up to the contents' root and no further; an
+// action without dry-run support is skipped with its schema's example
+// outputs, which later steps read.
+func TestDryRunTemplatePathAndSkippedActions(t *testing.T) {
+	e := newEnv(t)
+	e.runner.Actions.Register(wetOnly{})
+	tmpl := map[string]any{
+		"apiVersion": "scaffolder.backstage.io/v1beta3",
+		"kind":       "Template",
+		"metadata":   map[string]any{"name": "deep"},
+		"spec": map[string]any{
+			"type": "service",
+			"steps": []any{
+				map[string]any{"id": "fetch", "action": "fetch:plain", "input": map[string]any{"url": "../../skeletons/base"}},
+				map[string]any{"id": "wet", "action": "test:wet-only"},
+				map[string]any{"id": "log", "action": "debug:log", "input": map[string]any{"message": "url=${{ steps.wet.output.url }} n=${{ steps.wet.output.count }}"}},
+			},
+		},
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	body := map[string]any{
+		"template":     tmpl,
+		"templatePath": "templates/deep/template.yaml",
+		"directoryContents": []map[string]any{
+			{"path": "templates/deep/template.yaml", "base64Content": b64("ignored")},
+			{"path": "skeletons/base/README.md", "base64Content": b64("shared\n")},
+		},
+	}
+	code, b := e.do(t, "POST", "/v2/dry-run", body)
+	if code != 200 || !bytes.Contains(b, []byte(`"status":"completed"`)) {
+		t.Fatalf("dry-run: %d %s", code, b)
+	}
+	if !bytes.Contains(b, []byte(`"path":"README.md"`)) {
+		t.Errorf("the shared skeleton was not fetched: %s", b)
+	}
+	if !bytes.Contains(b, []byte("Skipping because test:wet-only does not support dry-run")) || !bytes.Contains(b, []byte(`url=\u003cexample\u003e n=0`)) {
+		t.Errorf("the skipped action's example outputs: %s", b)
+	}
+	for _, bad := range []string{"../template.yaml", "/abs/template.yaml"} {
+		body["templatePath"] = bad
+		if code, b := e.do(t, "POST", "/v2/dry-run", body); code != 400 {
+			t.Errorf("templatePath %q: %d %s", bad, code, b)
+		}
+	}
+	// from the repository's root, ../../ leaves the contents
+	body["templatePath"] = "template.yaml"
+	if _, b := e.do(t, "POST", "/v2/dry-run", body); bytes.Contains(b, []byte(`"status":"completed"`)) {
+		t.Errorf("a skeleton above the contents' root was fetched: %s", b)
+	}
+}
+
+// wetOnly is an action without dry-run support, with an output schema.
+type wetOnly struct{}
+
+func (wetOnly) ID() string          { return "test:wet-only" }
+func (wetOnly) Description() string { return "acts for real only" }
+func (wetOnly) Schema() (map[string]any, map[string]any) {
+	return nil, map[string]any{"type": "object", "properties": map[string]any{
+		"url": map[string]any{"type": "string"}, "count": map[string]any{"type": "number"}}}
+}
+func (wetOnly) Run(c *action.Context) error { return errors.New("must not run in a dry run") }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/github"
+	"github.com/greenroom-dev/greenroom/plugins/gitlab"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 	"github.com/greenroom-dev/greenroom/scaffolder/form"
 	"github.com/greenroom-dev/greenroom/scaffolder/task"
@@ -40,7 +44,7 @@ const (
 	classUnknownAction = "blocked: unknown / non-built-in action"
 	classMissingFile   = "blocked: missing skeleton/source file"
 	classOutsideDir    = "blocked: skeleton outside the template directory (../)"
-	classRemoteURL     = "blocked: remote fetch url (not supported)"
+	classRemoteURL     = "blocked: remote fetch url (not reachable here)"
 	classExpression    = "blocked: expression error"
 	classOther         = "blocked: other"
 )
@@ -91,7 +95,11 @@ func TestCorpusDryRun(t *testing.T) {
 	if dir == "" {
 		t.Skip("GREENROOM_TEMPLATE_CORPUS not set")
 	}
-	reg := action.NewRegistry(action.Builtins(action.BuiltinOptions{Catalog: stubCatalog{}})...)
+	// The actions a configured portal has: the built-ins and those of the
+	// git-host plugins, with integrations for the public hosts.
+	gitActions := corpusPluginActions(t)
+	opts := action.BuiltinOptions{Catalog: stubCatalog{}, Reader: corpusGitHub{dir: dir}}
+	reg := action.NewRegistry(append(action.Builtins(opts), gitActions...)...)
 	user := func(*http.Request) task.User {
 		return task.User{Ref: "user:default/guest", Entity: map[string]any{
 			"apiVersion": "backstage.io/v1alpha1",
@@ -106,7 +114,7 @@ func TestCorpusDryRun(t *testing.T) {
 	// The second registry also holds a stub for every action a template
 	// uses that is not built in: the stub does nothing, as Backstage skips
 	// an action that does not support dry runs.
-	stubReg := action.NewRegistry(action.Builtins(action.BuiltinOptions{Catalog: stubCatalog{}})...)
+	stubReg := action.NewRegistry(append(action.Builtins(opts), gitActions...)...)
 	h := (&Server{Actions: reg, User: user}).Routes()
 	hStub := http.StripPrefix("/stubbed", (&Server{Actions: stubReg, User: user}).Routes())
 	var panicMu sync.Mutex
@@ -245,16 +253,23 @@ func TestCorpusDryRun(t *testing.T) {
 			if missing {
 				withRequiredMissing++
 			}
-			contents, err := corpusDirContents(filepath.Dir(path))
+			// The template's whole repository, with the template where it
+			// sits in it: skeletons shared up the repository
+			// (url: ../../skeletons/x) load as they do once the
+			// repository is registered.
+			repoRoot := filepath.Join(dir, strings.SplitN(filepath.ToSlash(rel), "/", 2)[0])
+			contents, err := corpusDirContents(repoRoot)
 			if err != nil {
-				t.Errorf("%s: read template directory: %v", where, err)
+				t.Errorf("%s: read template repository: %v", where, err)
 				continue
 			}
+			inRepo, _ := filepath.Rel(repoRoot, path)
 			body := map[string]any{
 				"template":          corpusEntity(tp),
 				"values":            values,
 				"secrets":           map[string]string{},
 				"directoryContents": contents,
+				"templatePath":      filepath.ToSlash(inRepo),
 			}
 			res, ok := post("", where, body)
 			if !ok {
@@ -453,7 +468,8 @@ func classifyDryRun(r *dryRunResult) (class, detail string) {
 	}
 	short := corpusNormalize(msg)
 	switch {
-	case strings.HasPrefix(act, "fetch:") && strings.Contains(msg, "only paths relative to the template are supported"):
+	case strings.HasPrefix(act, "fetch:") && (strings.Contains(msg, "only paths relative to the template are supported") ||
+		strings.Contains(msg, "no copy in the corpus") || strings.Contains(msg, "not a repository URL") || strings.Contains(msg, "not reachable from the corpus test")):
 		return classRemoteURL, act + ": " + short
 	case strings.HasPrefix(act, "fetch:") && strings.Contains(msg, "contains \"..\""):
 		return classOutsideDir, act + ": " + short
@@ -533,6 +549,78 @@ func corpusEntity(tp *template.Template) map[string]any {
 		"metadata":   md,
 		"spec":       tp.Spec,
 	}
+}
+
+// corpusGitHub stands in for GitHub (which cannot be reached here) as the
+// URL reader of the dry runs: a template that fetches from its own
+// repository (https://github.com/<owner>/<repo>/tree/<ref>/<path>) reads
+// the corpus's copy of that repository, <owner>__<repo>/<path>; any other
+// URL is not found, as offline.
+type corpusGitHub struct{ dir string }
+
+func (g corpusGitHub) local(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host != "github.com" {
+		return "", fmt.Errorf("%s: not reachable from the corpus test", rawURL)
+	}
+	parts := strings.SplitN(strings.Trim(u.Path, "/"), "/", 5)
+	if len(parts) < 2 {
+		return "", fmt.Errorf("%s: not a repository URL", rawURL)
+	}
+	root := filepath.Join(g.dir, parts[0]+"__"+parts[1])
+	p := root
+	if len(parts) == 5 && (parts[2] == "tree" || parts[2] == "blob") {
+		p = filepath.Join(root, filepath.FromSlash(parts[4]))
+	}
+	if rel, err := filepath.Rel(root, p); err != nil || strings.HasPrefix(rel, "..") {
+		return "", fmt.Errorf("%s: outside its repository", rawURL)
+	}
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s: %w (no copy in the corpus)", rawURL, fs.ErrNotExist)
+	}
+	return p, nil
+}
+
+func (g corpusGitHub) ReadURL(ctx context.Context, rawURL string) ([]byte, error) {
+	p, err := g.local(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+func (g corpusGitHub) ReadTree(ctx context.Context, rawURL string, visit func(string, []byte, bool) error) error {
+	p, err := g.local(rawURL)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(p, f)
+		info, _ := d.Info()
+		return visit(filepath.ToSlash(rel), data, info != nil && info.Mode()&0o111 != 0)
+	})
+}
+
+// corpusPluginActions are the git-host plugins' actions, as a portal with
+// integrations for github.com and gitlab.com has them.
+func corpusPluginActions(t *testing.T) []action.Action {
+	t.Helper()
+	cfg := plugins.NewConfig(map[string]any{"integrations": map[string]any{
+		"github": []any{map[string]any{"host": "github.com"}},
+		"gitlab": []any{map[string]any{"host": "gitlab.com"}},
+	}})
+	h, err := plugins.NewHost([]plugins.Info{github.Info(), gitlab.Info()}, cfg, plugins.HostOptions{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Actions()
 }
 
 // corpusDirContents lists every regular file under dir as directoryContents

@@ -39,6 +39,12 @@ type dryRunBody struct {
 	Values            map[string]any    `json:"values"`
 	Secrets           map[string]string `json:"secrets"`
 	DirectoryContents []dirEntry        `json:"directoryContents"`
+	// TemplatePath (Greenroom's) is where the template's descriptor sits
+	// within directoryContents, for a template that shares skeletons up
+	// its repository (url: ../../skeletons/x): its relative fetch URLs
+	// resolve from that directory and may climb to the contents' root, as
+	// when the repository is registered in the catalog. Empty: the root.
+	TemplatePath string `json:"templatePath,omitempty"`
 }
 
 // snapshot keeps the last seen workspace contents of a dry run.
@@ -125,6 +131,15 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	root, dir := tdir, tdir
+	if b.TemplatePath != "" {
+		rel := path.Clean(b.TemplatePath)
+		if path.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") || strings.Contains(rel, "\\") {
+			writeError(w, r, catalogapi.InputError("templatePath %q must be a relative path inside directoryContents", b.TemplatePath))
+			return
+		}
+		dir = filepath.Join(tdir, filepath.FromSlash(path.Dir(rel)))
+	}
 	st, err := task.OpenSQLite(filepath.Join(tmp, "tasks.db"))
 	if err != nil {
 		writeError(w, r, err)
@@ -143,8 +158,9 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		Store:       st,
 		Actions:     reg,
 		WorkDir:     filepath.Join(tmp, "work"),
-		TemplateDir: func(*template.Template) string { return tdir },
-		DryRun:      true,
+		TemplateDir:  func(*template.Template) string { return dir },
+		TemplateRoot: func(*template.Template) string { return root },
+		DryRun:       true,
 	}
 	if s.Runner != nil {
 		runner.Integrations = s.Runner.Integrations
