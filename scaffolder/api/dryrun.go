@@ -155,9 +155,9 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	runner := &task.Runner{
-		Store:       st,
-		Actions:     reg,
-		WorkDir:     filepath.Join(tmp, "work"),
+		Store:        st,
+		Actions:      reg,
+		WorkDir:      filepath.Join(tmp, "work"),
 		TemplateDir:  func(*template.Template) string { return dir },
 		TemplateRoot: func(*template.Template) string { return root },
 		DryRun:       true,
