@@ -100,6 +100,13 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if s.CheckLocation != nil {
+		if err := s.CheckLocation(ctx, spec); err != nil {
+			f.Error = err.Error()
+			render(http.StatusForbidden)
+			return
+		}
+	}
 	if _, err := s.Catalog.LocationByTarget(ctx, spec.Type, spec.Target); err == nil {
 		f.Exists = true
 	}

@@ -74,6 +74,9 @@ type Server struct {
 	// LocationTypes are the location types users may register from the
 	// import page (the API's allowed types); nil means url only.
 	LocationTypes []string
+	// CheckLocation, when set, vets a location before the import page
+	// dry-runs or registers it.
+	CheckLocation func(ctx context.Context, spec catalog.LocationSpec) error
 	// Readonly refuses registering, refreshing and unregistering locations.
 	Readonly bool
 	// Search is the search index behind /search and the header box's

@@ -54,6 +54,10 @@ type Server struct {
 	// AllowedLocationTypes may be registered through the API; Backstage
 	// allows url only.
 	AllowedLocationTypes []string
+	// CheckLocation, when set, vets a location before it is registered
+	// or dry-run through POST /locations (a git repository is cloned by
+	// git, outside the URL reader's checks); its error is a 403.
+	CheckLocation func(ctx context.Context, spec catalog.LocationSpec) error
 	// MaxBodyBytes bounds request bodies (413 beyond).
 	MaxBodyBytes int64
 }
@@ -953,6 +957,11 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.checkType(spec.Type); err != nil {
 		return err
+	}
+	if s.CheckLocation != nil {
+		if err := s.CheckLocation(r.Context(), spec); err != nil {
+			return notAllowed("%s", err.Error())
+		}
 	}
 	if dryRun {
 		_, err := s.Store.LocationByTarget(r.Context(), spec.Type, spec.Target)

@@ -141,3 +141,18 @@ func (p providerLocations) RefreshURLs(ctx context.Context, urls []string) (int,
 	}
 	return n, errors.Join(errs...)
 }
+
+// checkLocation vets a location users register through the API or the
+// import page. url locations are read through the URL reader, which checks
+// them on every read; a git repository is cloned by the git command line,
+// so its address is checked here, before anything is fetched.
+func (a *app) checkLocation(ctx context.Context, spec catalog.LocationSpec) error {
+	if spec.Type != "git" {
+		return nil
+	}
+	g, err := ingest.ParseGitTarget(spec.Target)
+	if err != nil {
+		return err
+	}
+	return a.urls.CheckRemote(ctx, g.Repo)
+}

@@ -52,10 +52,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Addr: a.cfg.Addr,
 		Handler: (&web.Server{
 			Catalog: a.store, Ingester: a.engine, Ready: ready.Load, Log: a.log, Search: index,
-			Readonly: a.cfg.Readonly, LocationTypes: registrable,
+			Readonly: a.cfg.Readonly, LocationTypes: registrable, CheckLocation: a.checkLocation,
 			CatalogAPI: (&api.Server{
 				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
-				AllowedLocationTypes: registrable,
+				AllowedLocationTypes: registrable, CheckLocation: a.checkLocation,
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
