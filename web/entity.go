@@ -377,6 +377,11 @@ func setBlockStyle(n *yaml.Node) {
 // Fields of the about card.
 
 func (e entity) sourceLocation() (label, href string) {
+	// Backstage's source-location names where the code lives; without it,
+	// the descriptor's own location is the best answer.
+	if src := e.Annotation("backstage.io/source-location"); src != "" {
+		return src, sourceURL(src)
+	}
 	loc := e.Annotation("backstage.io/managed-by-location")
 	if loc == "" {
 		return "", ""

@@ -34,6 +34,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/ingest/ingesttest"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/scaffolder/service"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
@@ -136,6 +137,13 @@ type extraFiles map[string]string
 // config location, "extra/all.yaml" when present), crawled once.
 func newApp(t *testing.T, extra extraFiles) *app {
 	t.Helper()
+	return newAppWith(t, extra, nil)
+}
+
+// newAppWith is newApp with plugins: their cards on entity pages, the
+// plugins page, their actions in the scaffolder.
+func newAppWith(t *testing.T, extra extraFiles, host *plugins.Host) *app {
+	t.Helper()
 	needBrowser(t)
 	dir := t.TempDir()
 	root, err := demo.Write(dir)
@@ -173,7 +181,11 @@ func newApp(t *testing.T, extra extraFiles) *app {
 	}
 	// The scaffolder runs templates for real: tasks in their own SQLite
 	// file, the demo's git host mapped to bare repositories in dir.
-	scaff, _, err := service.Open(st, eng, service.Config{DataDir: filepath.Join(dir, "scaffolder"), LocalGitHosts: []string{demo.GitHost}})
+	scfg := service.Config{DataDir: filepath.Join(dir, "scaffolder"), LocalGitHosts: []string{demo.GitHost}}
+	if host != nil {
+		scfg.Actions = host.Actions()
+	}
+	scaff, _, err := service.Open(st, eng, scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +197,9 @@ func newApp(t *testing.T, extra extraFiles) *app {
 		CatalogAPI: (&api.Server{Store: st, Ingester: eng, AllowedLocationTypes: []string{"url", "git"}}).Routes(),
 		Search:     ix,
 		SearchAPI:  search.Handler(ix),
+	}
+	if host != nil {
+		srv.Plugins, srv.PluginAPIs, srv.EventsAPI = host, host.Routes(), host.EventsHandler()
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
