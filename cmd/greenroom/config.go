@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/plugins"
 )
 
 // Config is what Greenroom reads from Backstage's app-config.yaml layout,
@@ -382,11 +382,9 @@ func hasKnownPrefix(p string) bool {
 	return false
 }
 
-var isoDurationRe = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-
-// parseDuration reads Backstage's duration forms: an object such as
-// {minutes: 2}, an ISO 8601 duration ("PT2M"), a Go duration ("90s"), or
-// false to disable processing.
+// parseDuration reads catalog.processingInterval (and its flag): the
+// forms of plugins.ParseDuration, a number of milliseconds, or false to
+// disable processing.
 func parseDuration(v any) (time.Duration, error) {
 	switch t := v.(type) {
 	case bool:
@@ -395,39 +393,8 @@ func parseDuration(v any) (time.Duration, error) {
 		}
 	case int:
 		return time.Duration(t) * time.Millisecond, nil
-	case string:
-		if m := isoDurationRe.FindStringSubmatch(t); m != nil && t != "P" {
-			var d time.Duration
-			units := []time.Duration{24 * time.Hour, time.Hour, time.Minute, time.Second}
-			for i, u := range units {
-				if m[i+1] != "" {
-					f, _ := strconv.ParseFloat(m[i+1], 64)
-					d += time.Duration(f * float64(u))
-				}
-			}
-			return d, nil
-		}
-		return time.ParseDuration(t)
-	case map[string]any:
-		units := map[string]time.Duration{"milliseconds": time.Millisecond, "seconds": time.Second,
-			"minutes": time.Minute, "hours": time.Hour, "days": 24 * time.Hour, "weeks": 7 * 24 * time.Hour}
-		var d time.Duration
-		for k, val := range t {
-			u, ok := units[k]
-			if !ok {
-				return 0, fmt.Errorf("unknown duration unit %q", k)
-			}
-			n, ok := val.(int)
-			if !ok {
-				if f, isF := val.(float64); isF {
-					d += time.Duration(f * float64(u))
-					continue
-				}
-				return 0, fmt.Errorf("duration %s must be a number", k)
-			}
-			d += time.Duration(n) * u
-		}
-		return d, nil
+	case string, map[string]any:
+		return plugins.ParseDuration(v)
 	}
 	return 0, fmt.Errorf("expected a duration such as {minutes: 2}, PT2M or false, got %v", v)
 }

@@ -85,18 +85,11 @@ type integrationConfig struct {
 }
 
 type providerConfig struct {
-	Organization string          `yaml:"organization"`
-	Host         string          `yaml:"host"`
-	Branch       string          `yaml:"branch"`
-	CatalogPath  string          `yaml:"catalogPath"`
-	Schedule     *scheduleConfig `yaml:"schedule"`
-}
-
-type scheduleConfig struct {
-	Frequency    any    `yaml:"frequency"`
-	Timeout      any    `yaml:"timeout"`
-	InitialDelay any    `yaml:"initialDelay"`
-	Scope        string `yaml:"scope"` // Backstage's global|local: one process here, so accepted and unused
+	Organization string                  `yaml:"organization"`
+	Host         string                  `yaml:"host"`
+	Branch       string                  `yaml:"branch"`
+	CatalogPath  string                  `yaml:"catalogPath"`
+	Schedule     *plugins.ScheduleConfig `yaml:"schedule"`
 }
 
 type eventsConfig struct {
@@ -281,7 +274,7 @@ func (h *host) statusError(resp *http.Response, what string) error {
 		Message string `json:"message"`
 	}
 	json.Unmarshal(data, &m)
-	return &statusError{host: h.name, what: what, status: resp.StatusCode, message: truncate(m.Message, 300)}
+	return &statusError{host: h.name, what: what, status: resp.StatusCode, message: plugins.UpstreamMessage(m.Message, 300, h.password)}
 }
 
 // getJSON GETs an API path and decodes a 200 answer into out; other
@@ -307,13 +300,6 @@ const maxJSON = 16 << 20
 func isStatus(err error, code int) bool {
 	var se *statusError
 	return errors.As(err, &se) && se.status == code
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // escapePath escapes each segment of a slash-separated path.

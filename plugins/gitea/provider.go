@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/plugins/gitarchive"
 )
 
 // Discovery limits.
@@ -50,7 +51,7 @@ func (p *Plugin) newProvider(id string, c providerConfig) (*provider, error) {
 	if pr.org == "" {
 		return nil, fmt.Errorf("config %s.organization is required", path)
 	}
-	if !cleanRel(pr.org) || strings.Contains(pr.org, "/") {
+	if !gitarchive.CleanRel(pr.org) || strings.Contains(pr.org, "/") {
 		return nil, fmt.Errorf("config %s.organization: %q is not an organisation name", path, pr.org)
 	}
 	if c.Host == "" {
@@ -65,28 +66,17 @@ func (p *Plugin) newProvider(id string, c providerConfig) (*provider, error) {
 	if pr.catalogPath == "" {
 		pr.catalogPath = "catalog-info.yaml"
 	}
-	if !cleanRel(pr.catalogPath) || strings.ContainsAny(pr.catalogPath, "*?[") {
+	if !gitarchive.CleanRel(pr.catalogPath) || strings.ContainsAny(pr.catalogPath, "*?[") {
 		return nil, fmt.Errorf("config %s.catalogPath: %q must be a relative file path (no globs, no ..)", path, c.CatalogPath)
 	}
-	if s := c.Schedule; s != nil {
-		var err error
-		if s.Frequency != nil {
-			if pr.every, err = parseDuration(s.Frequency); err != nil {
-				return nil, fmt.Errorf("config %s.schedule.frequency: %w", path, err)
-			}
+	if c.Schedule != nil {
+		// initialDelay is checked so a typo is reported, and unused: the
+		// host starts discovery at once
+		s, err := c.Schedule.Parse(path + ".schedule")
+		if err != nil {
+			return nil, err
 		}
-		if s.Timeout != nil {
-			if pr.timeout, err = parseDuration(s.Timeout); err != nil {
-				return nil, fmt.Errorf("config %s.schedule.timeout: %w", path, err)
-			}
-		}
-		if s.InitialDelay != nil {
-			// the host starts discovery at once; the value is checked
-			// so a typo is still reported
-			if _, err = parseDuration(s.InitialDelay); err != nil {
-				return nil, fmt.Errorf("config %s.schedule.initialDelay: %w", path, err)
-			}
-		}
+		pr.every, pr.timeout = s.Frequency, s.Timeout
 	}
 	return pr, nil
 }
@@ -209,7 +199,7 @@ func (h *host) hasFile(ctx context.Context, owner, repo, branch, path string) (b
 }
 
 // validName is a repository or owner name: one clean path segment.
-func validName(s string) bool { return s != "" && cleanRel(s) && !strings.Contains(s, "/") }
+func validName(s string) bool { return s != "" && gitarchive.CleanRel(s) && !strings.Contains(s, "/") }
 
 // validHTMLURL is an http(s) URL without credentials, query or fragment.
 func validHTMLURL(s string) bool {

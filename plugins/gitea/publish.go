@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 )
 
@@ -198,7 +199,7 @@ func (h *host) createRepo(ctx context.Context, owner, name, description string, 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		text, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("Unable to create repository, %d %s, %s", resp.StatusCode, http.StatusText(resp.StatusCode), truncate(strings.TrimSpace(string(text)), 500))
+		return fmt.Errorf("Unable to create repository, %d %s, %s", resp.StatusCode, http.StatusText(resp.StatusCode), plugins.UpstreamMessage(strings.TrimSpace(string(text)), 500, h.password))
 	}
 	return nil
 }

@@ -1,10 +1,7 @@
 package gitea
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greenroom-dev/greenroom/plugins/gitarchive"
 	"github.com/greenroom-dev/greenroom/plugins/reading"
 )
 
@@ -221,73 +219,7 @@ func (h *host) ReadTree(ctx context.Context, u *url.URL, o reading.Options) (*re
 
 // untar reads a git archive (one top directory) and keeps the regular
 // files under sub, relative to it. found reports whether sub exists.
-// Names that are absolute or hold "..", "." or empty segments are refused;
-// symbolic and hard links are skipped.
+// gitarchive checks the names and caps the sizes.
 func untar(r io.Reader, sub string) (files []reading.TreeFile, found bool, err error) {
-	gz, err := gzip.NewReader(io.LimitReader(r, maxArchiveBytes))
-	if err != nil {
-		return nil, false, err
-	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
-	found = sub == ""
-	var total int64
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return files, found, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if hdr.Typeflag == tar.TypeXGlobalHeader {
-			continue // git archive's commit comment
-		}
-		name := strings.TrimSuffix(hdr.Name, "/")
-		if !cleanRel(name) {
-			return nil, false, fmt.Errorf("entry %q is not a clean relative path", hdr.Name)
-		}
-		_, rel, ok := strings.Cut(name, "/") // strip the top directory
-		if !ok {
-			continue
-		}
-		if sub != "" {
-			if rel == sub {
-				found = true
-				continue
-			}
-			r, ok := strings.CutPrefix(rel, sub+"/")
-			if !ok {
-				continue
-			}
-			found, rel = true, r
-		}
-		if hdr.Typeflag != tar.TypeReg {
-			continue // directories, links and the rest
-		}
-		if len(files) >= maxTreeFiles {
-			return nil, false, fmt.Errorf("more than %d files", maxTreeFiles)
-		}
-		if hdr.Size < 0 || total+hdr.Size > maxTreeBytes {
-			return nil, false, fmt.Errorf("more than %d MiB", maxTreeBytes>>20)
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
-		if err != nil {
-			return nil, false, err
-		}
-		total += int64(len(data))
-		files = append(files, reading.TreeFile{Path: rel, Data: data, Executable: hdr.Mode&0o111 != 0})
-	}
-}
-
-func cleanRel(name string) bool {
-	if name == "" || strings.HasPrefix(name, "/") || strings.ContainsAny(name, "\\\x00") {
-		return false
-	}
-	for _, s := range strings.Split(name, "/") {
-		if s == "" || s == "." || s == ".." {
-			return false
-		}
-	}
-	return true
+	return gitarchive.Unpack(r, sub, gitarchive.Limits{ArchiveBytes: maxArchiveBytes, Files: maxTreeFiles, TreeBytes: maxTreeBytes})
 }

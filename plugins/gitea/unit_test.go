@@ -225,33 +225,6 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in   any
-		want time.Duration
-		err  bool
-	}{
-		{map[string]any{"minutes": 30}, 30 * time.Minute, false},
-		{map[string]any{"hours": 1, "seconds": 1.5}, time.Hour + 1500*time.Millisecond, false},
-		{"PT30M", 30 * time.Minute, false},
-		{"P1DT2H", 26 * time.Hour, false},
-		{"P1W", 7 * 24 * time.Hour, false},
-		{"PT0.5S", 500 * time.Millisecond, false},
-		{"45s", 45 * time.Second, false},
-		{"P", 0, true},
-		{"PT0M", 0, true},
-		{"soon", 0, true},
-		{12, 0, true},
-		{map[string]any{"minutes": "3"}, 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseDuration(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseDuration(%v) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestParseURL(t *testing.T) {
 	h := &host{name: "g.example:3000", base: &url.URL{Scheme: "http", Host: "g.example:3000", Path: "/git"}}
 	tests := []struct {
@@ -690,5 +663,23 @@ func TestReadURLRetriesEmptyAnswer(t *testing.T) {
 	f, err := p.hosts[0].ReadURL(context.Background(), fu, reading.Options{})
 	if err != nil || string(f.Data) != "kind: Component\n" || calls != 3 {
 		t.Fatalf("read %v after %d calls: %v", f, calls, err)
+	}
+}
+
+// TestErrorScrubsPassword checks that a Gitea error message echoing the
+// configured password does not carry it into the error.
+func TestErrorScrubsPassword(t *testing.T) {
+	const secret = "tok-s3cret-123"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"message":"token ` + secret + ` is invalid"}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	p := mustNew(t, map[string]any{"integrations": map[string]any{"gitea": []any{
+		map[string]any{"host": u.Host, "baseUrl": srv.URL, "password": secret}}}})
+	err := p.CheckHealth(context.Background())
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "token *** is invalid") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -2,9 +2,6 @@ package gitea
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/gitarchive"
 )
 
 // Topic is the events topic: deliveries are posted to
@@ -40,13 +38,7 @@ func (p *Plugin) verify(h http.Header, body []byte) error {
 	if sig == "" {
 		return errors.New("gitea webhook refused: no X-Gitea-Signature header (give the webhook a secret in Gitea)")
 	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return errors.New("gitea webhook refused: invalid signature")
-	}
-	mac := hmac.New(sha256.New, []byte(p.secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !plugins.ValidHMACSHA256(p.secret, body, sig) {
 		return errors.New("gitea webhook refused: invalid signature")
 	}
 	return nil
@@ -101,7 +93,7 @@ func repoOf(r *payloadRepo) (owner string, err error) {
 }
 
 func validBranch(b string) bool {
-	return b != "" && !strings.HasPrefix(b, "-") && !strings.Contains(b, "..") && cleanRel(b) && !strings.ContainsAny(b, "?#% ")
+	return b != "" && !strings.HasPrefix(b, "-") && !strings.Contains(b, "..") && gitarchive.CleanRel(b) && !strings.ContainsAny(b, "?#% ")
 }
 
 // providersFor are the providers of the repository's organisation on the
@@ -153,7 +145,7 @@ func (c change) String() string {
 // relative paths.
 func relevant(p string) bool {
 	l := strings.ToLower(p)
-	return (strings.HasSuffix(l, ".yaml") || strings.HasSuffix(l, ".yml")) && cleanRel(p)
+	return (strings.HasSuffix(l, ".yaml") || strings.HasSuffix(l, ".yml")) && gitarchive.CleanRel(p)
 }
 
 // fold folds commits, oldest first, into one change per relevant path as

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -125,14 +124,14 @@ func baseURL(path, v string) (string, error) {
 
 // providerConfig is one catalog.providers.github entry.
 type providerConfig struct {
-	Host                   string           `yaml:"host"`
-	Organization           string           `yaml:"organization"`
-	App                    any              `yaml:"app"`
-	CatalogPath            string           `yaml:"catalogPath"`
-	Filters                *filtersConfig   `yaml:"filters"`
-	ValidateLocationsExist bool             `yaml:"validateLocationsExist"`
-	Schedule               *scheduleConfig  `yaml:"schedule"`
-	PageSizes              map[string]int64 `yaml:"pageSizes"` // GraphQL page sizes: accepted, unused (we list over REST)
+	Host                   string                  `yaml:"host"`
+	Organization           string                  `yaml:"organization"`
+	App                    any                     `yaml:"app"`
+	CatalogPath            string                  `yaml:"catalogPath"`
+	Filters                *filtersConfig          `yaml:"filters"`
+	ValidateLocationsExist bool                    `yaml:"validateLocationsExist"`
+	Schedule               *plugins.ScheduleConfig `yaml:"schedule"`
+	PageSizes              map[string]int64        `yaml:"pageSizes"` // GraphQL page sizes: accepted, unused (we list over REST)
 }
 
 type filtersConfig struct {
@@ -147,13 +146,6 @@ type filtersConfig struct {
 type topicConfig struct {
 	Include []string `yaml:"include"`
 	Exclude []string `yaml:"exclude"`
-}
-
-type scheduleConfig struct {
-	Frequency    any    `yaml:"frequency"`
-	Timeout      any    `yaml:"timeout"`
-	InitialDelay any    `yaml:"initialDelay"`
-	Scope        string `yaml:"scope"`
 }
 
 // providerSettings is a decoded, validated provider.
@@ -310,122 +302,14 @@ func settings(path, id string, pc providerConfig, ints []*integration) (*provide
 		}
 		ps.allowArchived = f.AllowArchived
 	}
-	if s := pc.Schedule; s != nil {
-		var err error
-		if s.Frequency == nil {
-			return nil, fmt.Errorf("%s.schedule.frequency: required", path)
-		}
-		if ps.frequency, err = parseDuration(path+".schedule.frequency", s.Frequency); err != nil {
+	if pc.Schedule != nil {
+		s, err := pc.Schedule.Parse(path + ".schedule")
+		if err != nil {
 			return nil, err
 		}
-		if s.Timeout != nil {
-			if ps.timeout, err = parseDuration(path+".schedule.timeout", s.Timeout); err != nil {
-				return nil, err
-			}
-		}
-		if s.InitialDelay != nil {
-			if ps.initialDelay, err = parseDuration(path+".schedule.initialDelay", s.InitialDelay); err != nil {
-				return nil, err
-			}
-		}
+		ps.frequency, ps.timeout, ps.initialDelay = s.Frequency, s.Timeout, s.InitialDelay
 	}
 	return ps, nil
-}
-
-// durationUnit is a HumanDuration key's length (Luxon's, with months of
-// 30 days and years of 365).
-func durationUnit(k string) (time.Duration, bool) {
-	switch k {
-	case "years":
-		return 365 * 24 * time.Hour, true
-	case "months":
-		return 30 * 24 * time.Hour, true
-	case "weeks":
-		return 7 * 24 * time.Hour, true
-	case "days":
-		return 24 * time.Hour, true
-	case "hours":
-		return time.Hour, true
-	case "minutes":
-		return time.Minute, true
-	case "seconds":
-		return time.Second, true
-	case "milliseconds":
-		return time.Millisecond, true
-	}
-	return 0, false
-}
-
-// parseDuration reads a duration in the forms Backstage's scheduler
-// accepts: {minutes: 30} (HumanDuration), an ISO 8601 string (PT30M), and,
-// for Go users, a Go duration string ("30m").
-func parseDuration(path string, v any) (time.Duration, error) {
-	switch x := v.(type) {
-	case string:
-		s := strings.TrimSpace(x)
-		if strings.HasPrefix(strings.ToUpper(s), "P") {
-			d, err := parseISODuration(s)
-			if err != nil {
-				return 0, fmt.Errorf("%s: %q: %v", path, x, err)
-			}
-			return d, nil
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%s: %q is not a duration ({minutes: 30}, PT30M or 30m)", path, x)
-		}
-		return d, nil
-	case map[string]any:
-		if _, ok := x["cron"]; ok {
-			return 0, fmt.Errorf("%s: cron schedules are not supported; use a duration such as {minutes: 30}", path)
-		}
-		var total time.Duration
-		for k, n := range x {
-			unit, ok := durationUnit(k)
-			if !ok {
-				return 0, fmt.Errorf("%s: unknown duration unit %q", path, k)
-			}
-			var f float64
-			switch nv := n.(type) {
-			case int:
-				f = float64(nv)
-			case int64:
-				f = float64(nv)
-			case float64:
-				f = nv
-			default:
-				return 0, fmt.Errorf("%s.%s: must be a number", path, k)
-			}
-			if f < 0 {
-				return 0, fmt.Errorf("%s.%s: must not be negative", path, k)
-			}
-			total += time.Duration(f * float64(unit))
-		}
-		return total, nil
-	}
-	return 0, fmt.Errorf("%s: %v is not a duration ({minutes: 30}, PT30M or 30m)", path, v)
-}
-
-var isoRe = regexp.MustCompile(`^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-
-func parseISODuration(s string) (time.Duration, error) {
-	m := isoRe.FindStringSubmatch(strings.ToUpper(s))
-	if m == nil || s == "P" || strings.HasSuffix(strings.ToUpper(s), "T") {
-		return 0, errors.New("not an ISO 8601 duration")
-	}
-	units := []time.Duration{365 * 24 * time.Hour, 30 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute, time.Second}
-	var total time.Duration
-	for i, u := range units {
-		if m[i+1] == "" {
-			continue
-		}
-		f, err := strconv.ParseFloat(m[i+1], 64)
-		if err != nil {
-			return 0, err
-		}
-		total += time.Duration(f * float64(u))
-	}
-	return total, nil
 }
 
 // readWebhookSecret reads events.modules.github.webhookSecret.

@@ -128,33 +128,6 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in   any
-		want time.Duration
-		err  bool
-	}{
-		{map[string]any{"minutes": 30}, 30 * time.Minute, false},
-		{map[string]any{"hours": 1, "minutes": 30}, 90 * time.Minute, false},
-		{map[string]any{"seconds": 1.5}, 1500 * time.Millisecond, false},
-		{"PT30M", 30 * time.Minute, false},
-		{"P1DT2H", 26 * time.Hour, false},
-		{"30m", 30 * time.Minute, false},
-		{"1h15m", 75 * time.Minute, false},
-		{"P", 0, true},
-		{"PT", 0, true},
-		{"soon", 0, true},
-		{map[string]any{"fortnights": 1}, 0, true},
-		{42, 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseDuration("x", tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseDuration(%v) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestInfo(t *testing.T) {
 	i := Info()
 	equal(t, "id", i.ID, "git.github")

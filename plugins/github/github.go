@@ -289,21 +289,13 @@ func (c *client) errorOf(req *http.Request, resp *http.Response, data []byte) er
 			msg += "; " + d
 		}
 	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
 	return &apiError{Method: req.Method, Path: strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(apiPath(c.api), "/")),
-		Status: resp.StatusCode, Message: c.mask(msg),
+		Status: resp.StatusCode, Message: plugins.UpstreamMessage(msg, 300, c.token),
 		RateLimited: resp.StatusCode == http.StatusForbidden && resp.Header.Get("X-RateLimit-Remaining") == "0"}
 }
 
 // mask keeps the token out of anything an upstream echoes back.
-func (c *client) mask(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "***")
-}
+func (c *client) mask(s string) string { return plugins.Scrub(s, c.token) }
 
 func apiPath(api string) string {
 	u, err := url.Parse(api)

@@ -199,7 +199,7 @@ func (r *hostReader) ReadTree(ctx context.Context, u *url.URL, o reading.Options
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("reading %s: downloading the archive: %d %s", u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	files, err := untar(io.LimitReader(resp.Body, maxArchive), g.path)
+	files, err := untar(resp.Body, g.path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", u.Redacted(), err)
 	}

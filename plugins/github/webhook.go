@@ -2,9 +2,6 @@ package github
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,16 +35,7 @@ func (p *Plugin) verify(h http.Header, body []byte) error {
 		return errNoSecret
 	}
 	sig, ok := strings.CutPrefix(h.Get("X-Hub-Signature-256"), "sha256=")
-	if !ok {
-		return errBadSig
-	}
-	got, err := hex.DecodeString(sig)
-	if err != nil {
-		return errBadSig
-	}
-	mac := hmac.New(sha256.New, []byte(p.webhookSecret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !ok || !plugins.ValidHMACSHA256(p.webhookSecret, body, sig) {
 		return errBadSig
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/greenroom-dev/greenroom/plugins"
 )
 
 // maxJSON caps an API answer read as JSON; maxBody caps a file or archive.
@@ -164,17 +166,9 @@ func (c *client) errorOf(method, path string, resp *http.Response) error {
 			msg = strings.TrimSpace(body.Error + " " + body.Desc)
 		}
 	}
-	if len(msg) > 300 {
-		msg = msg[:300] + "…"
-	}
-	return &apiError{Method: method, Host: c.host, Path: path, Status: resp.StatusCode, Message: c.scrub(msg)}
+	return &apiError{Method: method, Host: c.host, Path: path, Status: resp.StatusCode, Message: plugins.UpstreamMessage(msg, 300, c.token)}
 }
 
 // scrub removes the client's token from a message, in case an upstream
 // echoes it.
-func (c *client) scrub(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "***")
-}
+func (c *client) scrub(s string) string { return plugins.Scrub(s, c.token) }

@@ -99,7 +99,11 @@ func TestProviderConfig(t *testing.T) {
 		{name: "bad pattern", cfg: "catalog: {providers: {gitlab: {x: {host: git.example.com, projectPattern: '('}}}}",
 			wantErr: "projectPattern"},
 		{name: "cron", cfg: "catalog: {providers: {gitlab: {x: {host: git.example.com, schedule: {frequency: {cron: '* * * * *'}}}}}}",
-			wantErr: "cron frequencies are not supported"},
+			wantErr: "config catalog.providers.gitlab.x.schedule.frequency: cron schedules are not supported"},
+		{name: "schedule unknown key", cfg: "catalog: {providers: {gitlab: {x: {host: git.example.com, schedule: {frequncy: PT1M}}}}}",
+			wantErr: "field frequncy not found"},
+		{name: "schedule without frequency", cfg: "catalog: {providers: {gitlab: {x: {host: git.example.com, schedule: {timeout: PT1M}}}}}",
+			wantErr: "config catalog.providers.gitlab.x.schedule.frequency is required"},
 		{name: "catalogFile escapes", cfg: "catalog: {providers: {gitlab: {x: {host: git.example.com, catalogFile: ../x.yaml}}}}",
 			wantErr: "catalogFile"},
 	}

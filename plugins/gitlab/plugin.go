@@ -95,19 +95,19 @@ type integrationConfig struct {
 
 // providerConfig is one catalog.providers.gitlab.<id>.
 type providerConfig struct {
-	Host                 string   `yaml:"host"`
-	Group                string   `yaml:"group"`
-	Branch               string   `yaml:"branch"`
-	FallbackBranch       string   `yaml:"fallbackBranch"`
-	CatalogFile          string   `yaml:"catalogFile"`
-	EntityFilename       string   `yaml:"entityFilename"`
-	ProjectPattern       string   `yaml:"projectPattern"`
-	SkipForkedRepos      bool     `yaml:"skipForkedRepos"`
-	IncludeArchivedRepos bool     `yaml:"includeArchivedRepos"`
-	ExcludeRepos         []string `yaml:"excludeRepos"`
-	Membership           bool     `yaml:"membership"`
-	Topics               any      `yaml:"topics"`
-	Schedule             any      `yaml:"schedule"`
+	Host                 string                  `yaml:"host"`
+	Group                string                  `yaml:"group"`
+	Branch               string                  `yaml:"branch"`
+	FallbackBranch       string                  `yaml:"fallbackBranch"`
+	CatalogFile          string                  `yaml:"catalogFile"`
+	EntityFilename       string                  `yaml:"entityFilename"`
+	ProjectPattern       string                  `yaml:"projectPattern"`
+	SkipForkedRepos      bool                    `yaml:"skipForkedRepos"`
+	IncludeArchivedRepos bool                    `yaml:"includeArchivedRepos"`
+	ExcludeRepos         []string                `yaml:"excludeRepos"`
+	Membership           bool                    `yaml:"membership"`
+	Topics               any                     `yaml:"topics"`
+	Schedule             *plugins.ScheduleConfig `yaml:"schedule"`
 
 	// Org ingestion (users and groups) is not implemented; these keys are
 	// accepted so that a Backstage config decodes, and refused when they
@@ -328,10 +328,13 @@ func (p *Plugin) readProvider(id string, pc providerConfig) (*provider, error) {
 	}
 	every := 30 * time.Minute
 	if pc.Schedule != nil {
-		every, err = parseSchedule(pc.Schedule)
+		// timeout and initialDelay are checked so a typo is reported,
+		// and unused
+		s, err := pc.Schedule.Parse("catalog.providers.gitlab." + id + ".schedule")
 		if err != nil {
-			return nil, fmt.Errorf("%s: schedule: %v", at, err)
+			return nil, err
 		}
+		every = s.Frequency
 	}
 	fallback := pc.FallbackBranch
 	if fallback == "" {

@@ -1,18 +1,14 @@
 package gitlab
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
+	"github.com/greenroom-dev/greenroom/plugins/gitarchive"
 	"github.com/greenroom-dev/greenroom/plugins/reading"
 )
 
@@ -228,68 +224,9 @@ func (r *hostReader) ReadTree(ctx context.Context, u *url.URL, o reading.Options
 }
 
 // untar unpacks a GitLab archive in memory: the top directory
-// (<project>-<ref>-<sha>) and the subpath are stripped, symbolic links and
-// other special entries are skipped, and names that are absolute or climb
-// with ".." refuse the whole archive.
+// (<project>-<ref>-<sha>) and the subpath are stripped; gitarchive checks
+// the names and caps the sizes.
 func untar(r io.Reader, subpath string) ([]reading.TreeFile, error) {
-	gz, err := gzip.NewReader(io.LimitReader(r, maxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
-	prefix := ""
-	if subpath != "" {
-		prefix = strings.Trim(subpath, "/") + "/"
-	}
-	var files []reading.TreeFile
-	var total int64
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := h.Name
-		if strings.HasPrefix(name, "/") || strings.Contains(name, "\\") {
-			return nil, fmt.Errorf("entry %q has an absolute name", name)
-		}
-		for _, seg := range strings.Split(name, "/") {
-			if seg == ".." {
-				return nil, fmt.Errorf("entry %q leaves the archive", name)
-			}
-		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
-			continue // directories, symbolic links, hard links, pax headers
-		}
-		_, rel, ok := strings.Cut(path.Clean(name), "/")
-		if !ok || rel == "" {
-			continue // a file at the top level is no repository file
-		}
-		if prefix != "" {
-			if !strings.HasPrefix(rel, prefix) {
-				continue
-			}
-			rel = strings.TrimPrefix(rel, prefix)
-		}
-		if len(files) >= maxTreeFiles {
-			return nil, fmt.Errorf("more than %d files", maxTreeFiles)
-		}
-		if h.Size < 0 || total+h.Size > maxTreeBytes {
-			return nil, fmt.Errorf("larger than %d MiB", maxTreeBytes>>20)
-		}
-		var buf bytes.Buffer
-		n, err := io.Copy(&buf, io.LimitReader(tr, h.Size+1))
-		if err != nil {
-			return nil, err
-		}
-		total += n
-		if total > maxTreeBytes {
-			return nil, fmt.Errorf("larger than %d MiB", maxTreeBytes>>20)
-		}
-		files = append(files, reading.TreeFile{Path: rel, Data: buf.Bytes(), Executable: h.Mode&0o111 != 0})
-	}
-	return files, nil
+	files, _, err := gitarchive.Unpack(r, subpath, gitarchive.Limits{ArchiveBytes: maxBody, Files: maxTreeFiles, TreeBytes: maxTreeBytes})
+	return files, err
 }
