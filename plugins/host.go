@@ -521,3 +521,36 @@ func (h *Host) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// PluginDocument is a search document with the plugin that offered it.
+type PluginDocument struct {
+	Plugin string
+	SearchDocument
+}
+
+// SearchDocuments collects every enabled plugin's search documents. A
+// plugin that fails is skipped (its error recorded in its status and
+// returned joined), so one upstream cannot empty the others' results.
+func (h *Host) SearchDocuments(ctx context.Context) ([]PluginDocument, map[string]bool, error) {
+	var out []PluginDocument
+	ok := map[string]bool{} // plugins whose documents are complete
+	var errs []error
+	for _, in := range h.enabledPlugins() {
+		sp, is := in.Plugin.(SearchDocumentProvider)
+		if !is {
+			continue
+		}
+		docs, err := sp.SearchDocuments(ctx)
+		if err != nil {
+			err = fmt.Errorf("plugin %s: search documents: %w", in.Info.ID, err)
+			in.Status.Record(err)
+			errs = append(errs, err)
+			continue
+		}
+		ok[in.Info.ID] = true
+		for _, d := range docs {
+			out = append(out, PluginDocument{Plugin: in.Info.ID, SearchDocument: d})
+		}
+	}
+	return out, ok, errors.Join(errs...)
+}

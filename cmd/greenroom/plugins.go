@@ -1,13 +1,20 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/plugins/example"
 	"github.com/greenroom-dev/greenroom/plugins/gitea"
@@ -101,4 +108,71 @@ func integrationsOf(cfg *Config) *plugins.Integrations {
 		}
 	}
 	return in
+}
+
+// pluginSearch keeps the plugins' search documents in the search index:
+// each sync replaces a plugin's documents with what it offers now (a
+// plugin that fails keeps its last ones). The IDs it wrote are kept in
+// the index beside the documents, so a restart removes stale ones too.
+type pluginSearch struct {
+	host  *plugins.Host
+	index *search.Index
+	log   *slog.Logger
+}
+
+var pluginDocsKey = []byte("plugins:documents")
+
+func (ps pluginSearch) sync(ctx context.Context) error {
+	docs, complete, err := ps.host.SearchDocuments(ctx)
+	prev := map[string][]string{}
+	if raw, ierr := ps.index.Internal(pluginDocsKey); ierr == nil && len(raw) > 0 {
+		json.Unmarshal(raw, &prev)
+	}
+	next := map[string][]string{}
+	for id, ids := range prev {
+		if !complete[id] {
+			next[id] = ids // kept as they were
+		}
+	}
+	var puts []search.Document
+	for _, d := range docs {
+		sum := sha256.Sum256([]byte(d.Type + "\x00" + d.Location + "\x00" + d.Title))
+		id := "plugin:" + d.Plugin + ":" + hex.EncodeToString(sum[:8])
+		next[d.Plugin] = append(next[d.Plugin], id)
+		puts = append(puts, search.Document{ID: id, Type: d.Type, Title: d.Title, Text: d.Text, Location: d.Location})
+	}
+	var deletes []string
+	for id, ids := range prev {
+		if !complete[id] {
+			continue
+		}
+		keep := map[string]bool{}
+		for _, n := range next[id] {
+			keep[n] = true
+		}
+		for _, old := range ids {
+			if !keep[old] {
+				deletes = append(deletes, old)
+			}
+		}
+	}
+	state, _ := json.Marshal(next)
+	if aerr := ps.index.Apply(puts, deletes, pluginDocsKey, state); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
+}
+
+// run syncs now and then every interval until ctx ends.
+func (ps pluginSearch) run(ctx context.Context, every time.Duration) {
+	for {
+		if err := ps.sync(ctx); err != nil && ctx.Err() == nil {
+			ps.log.Warn("plugins: search documents", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }

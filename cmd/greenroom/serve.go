@@ -99,6 +99,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// Entity providers run on their schedules, webhooks are handled
 		// as they arrive, health checks run every minute.
 		wg.Go(func() { a.plugins.Run(bg, providerLocations{store: a.store, engine: a.engine}) })
+		wg.Go(func() { pluginSearch{host: a.plugins, index: index, log: a.log}.run(bg, 5*time.Minute) })
 		if err := a.engine.Run(bg); err != nil && bg.Err() == nil {
 			a.log.Error("refresh loop", "error", err)
 		}

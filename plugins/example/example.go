@@ -103,6 +103,16 @@ func (c greetingCard) Render(ctx context.Context, e *catalog.Entity, v plugins.V
 
 func (p *Plugin) greet(name string) string { return p.cfg.Greeting + ", " + name + "!" }
 
+// SearchDocuments offers one document, so searching for the greeting
+// finds the plugin's route.
+func (p *Plugin) SearchDocuments(ctx context.Context) ([]plugins.SearchDocument, error) {
+	return []plugins.SearchDocument{{
+		Type: "example-greeting", Title: p.cfg.Greeting + " from the example plugin",
+		Text:     "The example.hello plugin greets every entity with " + p.cfg.Greeting + ".",
+		Location: "/plugins#plugin-" + ID,
+	}}, nil
+}
+
 // Routes serves GET /api/example.hello/greet?name=….
 func (p *Plugin) Routes() http.Handler {
 	mux := http.NewServeMux()
