@@ -6,12 +6,13 @@
 #   make bench-api  API load benchmark (wrk) on generated 10k and 100k catalogs
 #   make bench-web  server time of the catalog and entity pages at 100k
 #   make bench-search  search index build and query latency at 100k
+#   make bench-gitea   webhook-to-visible over 50 pushes to a real Gitea, 100k entities
 
 GO      ?= go
 BIN     ?= bin/greenroom
 DATA    ?= data
 
-.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api bench-web bench-search clean generate vendor browser-deps
+.PHONY: all build run test vet unit fuzz bench bench-ingest bench-api bench-web bench-search bench-gitea clean generate vendor browser-deps
 
 all: build
 
@@ -116,6 +117,13 @@ bench-web:
 # facets.
 bench-search:
 	$(GO) test -run='^$$' -bench=Search -benchtime=300x -timeout 30m ./catalog/search/
+
+# The git plane's freshness: 50 pushes to a real Gitea (built once per
+# machine by .ci/gitea/build.sh) whose webhook refreshes one entity in a
+# catalog of GREENROOM_BENCH_ENTITIES (default 100,000); p50/p99 from the
+# delivery reaching the server, and from the push, to the API showing it.
+bench-gitea:
+	GREENROOM_GITEA="$$(.ci/gitea/build.sh)" $(GO) test -run='^$$' -bench=GiteaWebhookToVisible -benchtime=1x -timeout 30m ./cmd/greenroom/
 
 clean:
 	rm -rf bin $(DATA)
