@@ -65,7 +65,7 @@ func TestDryRunSupport(t *testing.T) {
 	e := newPlugin(t, f, nil)
 	want := map[string]bool{
 		"publish:github": false, "github:repo:create": false, "github:repo:push": false,
-		"publish:github:pull-request": true, "github:webhook": true, "github:actions:dispatch": false,
+		"publish:github:pull-request": true, "github:webhook": true, "github:actions:dispatch": false, "github:pages:enable": false,
 	}
 	got := map[string]bool{}
 	for _, a := range e.p.Actions() {
@@ -506,5 +506,28 @@ func TestDispatch(t *testing.T) {
 	}, false)
 	if res.err == nil || !strings.Contains(res.err.Error(), "dispatching the workflow missing.yml on acme/svc: GitHub POST /repos/acme/svc/actions/workflows/missing.yml/dispatches answered 404: Not Found") {
 		t.Fatalf("err = %v", res.err)
+	}
+}
+
+func TestPagesEnable(t *testing.T) {
+	f := newFake(t)
+	e := newPlugin(t, f, nil)
+	f.on("POST /repos/acme/svc/pages", 201, `{"url":"https://api.github.com/repos/acme/svc/pages"}`)
+	res := runAction(t, e.p, "github:pages:enable", workspace(t), map[string]any{
+		"repoUrl": f.host() + "?owner=acme&repo=svc", "buildType": "legacy", "sourcePath": "/docs",
+	}, false)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	equal(t, "body", f.find(t, "POST", "/repos/acme/svc/pages").JSON(t),
+		map[string]any{"build_type": "legacy", "source": map[string]any{"branch": "main", "path": "/docs"}})
+	if !strings.Contains(res.log(), "Completed enabling GitHub Pages") {
+		t.Errorf("log = %s", res.log())
+	}
+	res = runAction(t, e.p, "github:pages:enable", workspace(t), map[string]any{
+		"repoUrl": f.host() + "?owner=acme&repo=svc", "sourcePath": "/site",
+	}, false)
+	if res.err == nil || !strings.Contains(res.err.Error(), `"sourcePath" must be "/" or "/docs"`) {
+		t.Errorf("bad sourcePath: %v", res.err)
 	}
 }

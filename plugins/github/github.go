@@ -150,6 +150,7 @@ func (p *Plugin) Actions() []action.Action {
 		pullRequestAction{p: p},
 		webhookAction{p: p},
 		dispatchAction{p: p},
+		pagesAction{p: p},
 	}
 }
 
