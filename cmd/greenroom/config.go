@@ -238,7 +238,7 @@ func LoadConfig(path string) (*Config, error) {
 			}
 			for i, item := range list {
 				m, _ := item.(map[string]any)
-				host := str(m["host"])
+				host := integrationHost(prov, m)
 				if host == "" {
 					return nil, fmt.Errorf("config %s: integrations.%s[%d] has no host", path, prov, i)
 				}
@@ -274,6 +274,15 @@ func LoadConfig(path string) (*Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// integrationHost is an integrations.<type>[] entry's host, with
+// Backstage's defaults for the types that have one.
+func integrationHost(typ string, m map[string]any) string {
+	if h := str(m["host"]); h != "" {
+		return h
+	}
+	return map[string]string{"github": "github.com", "azure": "dev.azure.com"}[typ]
 }
 
 func str(v any) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/azure"
 	"github.com/greenroom-dev/greenroom/plugins/example"
 	"github.com/greenroom-dev/greenroom/plugins/gitea"
 	"github.com/greenroom-dev/greenroom/plugins/github"
@@ -31,6 +32,7 @@ func builtinPlugins() []plugins.Info {
 		github.Info(),
 		gitlab.Info(),
 		gitea.Info(),
+		azure.Info(),
 		example.Info(),
 	}
 }
@@ -92,7 +94,7 @@ func integrationsOf(cfg *Config) *plugins.Integrations {
 		list, _ := integ[t].([]any)
 		for _, item := range list {
 			m, _ := item.(map[string]any)
-			h := str(m["host"])
+			h := integrationHost(t, m)
 			if h == "" {
 				continue
 			}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/azure"
 	"github.com/greenroom-dev/greenroom/plugins/github"
 	"github.com/greenroom-dev/greenroom/plugins/gitlab"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
@@ -609,14 +610,15 @@ func (g corpusGitHub) ReadTree(ctx context.Context, rawURL string, visit func(st
 }
 
 // corpusPluginActions are the git-host plugins' actions, as a portal with
-// integrations for github.com and gitlab.com has them.
+// integrations for github.com, gitlab.com and dev.azure.com has them.
 func corpusPluginActions(t *testing.T) []action.Action {
 	t.Helper()
 	cfg := plugins.NewConfig(map[string]any{"integrations": map[string]any{
 		"github": []any{map[string]any{"host": "github.com"}},
 		"gitlab": []any{map[string]any{"host": "gitlab.com"}},
+		"azure":  []any{map[string]any{"host": "dev.azure.com"}},
 	}})
-	h, err := plugins.NewHost([]plugins.Info{github.Info(), gitlab.Info()}, cfg, plugins.HostOptions{DataDir: t.TempDir()})
+	h, err := plugins.NewHost([]plugins.Info{github.Info(), gitlab.Info(), azure.Info()}, cfg, plugins.HostOptions{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

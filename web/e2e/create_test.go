@@ -83,8 +83,11 @@ func TestCreateGoldenPath(t *testing.T) {
 	status := p.Locator(".task-summary .status")
 	p.must(playwright.NewPlaywrightAssertions(30000).Locator(status).ToHaveAttribute("data-status", "completed"))
 	steps := p.Locator(".task-steps li")
-	p.must(p.expect(steps).ToHaveCount(4))
+	// five steps: publish:git runs for the demo's host, publish:gitea
+	// (for a Gitea integration's hosts) is skipped by its if
+	p.must(p.expect(steps).ToHaveCount(5))
 	p.must(p.expect(p.Locator(".task-steps li.status-completed")).ToHaveCount(4))
+	p.must(p.expect(p.Locator(".task-steps li.status-skipped")).ToHaveCount(1))
 	p.must(p.expect(p.Locator("#task-log")).ToContainText("Pushing to"))
 	p.must(p.expect(p.Locator(".task-output")).ToContainText("Next steps"))
 	p.shot("create-task-done")

@@ -373,6 +373,7 @@ func TestPluginsPage(t *testing.T) {
 			"scaffolder actions: example:greet",
 			"entity cards: Greeting",
 			"HTTP API: /api/example.hello",
+			"search documents",
 		},
 	}
 	for id, want := range wantContrib {
