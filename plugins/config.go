@@ -84,3 +84,33 @@ func DecodeValue(path string, v any, out any) error {
 }
 
 func lowerHost(h string) string { return strings.ToLower(strings.TrimSpace(h)) }
+
+// DecodeIntegrations decodes the list at path (integrations.<type>)
+// strictly and turns each entry into an integration with read, which also
+// returns the entry's host; a host configured twice is an error naming
+// the entry. An absent path is an empty list.
+func DecodeIntegrations[C, I any](cfg *Config, path string, read func(i int, c C) (I, string, error)) ([]I, error) {
+	v := cfg.Get(path)
+	if v == nil {
+		return nil, nil
+	}
+	var list []C
+	if err := DecodeValue(path, v, &list); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := make([]I, 0, len(list))
+	for i, c := range list {
+		in, host, err := read(i, c)
+		if err != nil {
+			return nil, err
+		}
+		k := lowerHost(host)
+		if seen[k] {
+			return nil, fmt.Errorf("config %s[%d]: host %s is configured twice", path, i, host)
+		}
+		seen[k] = true
+		out = append(out, in)
+	}
+	return out, nil
+}

@@ -166,25 +166,17 @@ func New(env plugins.Env) (plugins.Plugin, error) {
 	if cfg == nil {
 		cfg = plugins.NewConfig(nil)
 	}
-	if v := cfg.Get("integrations.azure"); v != nil {
-		var list []integrationConfig
-		if err := plugins.DecodeValue("integrations.azure", v, &list); err != nil {
-			return nil, err
+	list, err := plugins.DecodeIntegrations(cfg, "integrations.azure", func(i int, ic integrationConfig) (*integration, string, error) {
+		in, err := readIntegration(i, ic)
+		if err != nil {
+			return nil, "", err
 		}
-		seen := map[string]bool{}
-		for i, ic := range list {
-			in, err := readIntegration(i, ic)
-			if err != nil {
-				return nil, err
-			}
-			k := strings.ToLower(in.host)
-			if seen[k] {
-				return nil, fmt.Errorf("config integrations.azure[%d]: host %s is configured twice", i, in.host)
-			}
-			seen[k] = true
-			p.integrations = append(p.integrations, in)
-		}
+		return in, in.host, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	p.integrations = append(p.integrations, list...)
 	// As Backstage does, dev.azure.com is always known (here without
 	// credentials: only a token input can use it).
 	if p.integration(azureHost) == nil {

@@ -138,25 +138,17 @@ func New(env plugins.Env) (plugins.Plugin, error) {
 		cfg = plugins.NewConfig(nil)
 	}
 
-	if v := cfg.Get("integrations.gitlab"); v != nil {
-		var list []integrationConfig
-		if err := plugins.DecodeValue("integrations.gitlab", v, &list); err != nil {
-			return nil, err
+	list, err := plugins.DecodeIntegrations(cfg, "integrations.gitlab", func(i int, ic integrationConfig) (*integration, string, error) {
+		in, err := readIntegration(i, ic)
+		if err != nil {
+			return nil, "", err
 		}
-		seen := map[string]bool{}
-		for i, ic := range list {
-			in, err := readIntegration(i, ic)
-			if err != nil {
-				return nil, err
-			}
-			k := strings.ToLower(in.host)
-			if seen[k] {
-				return nil, fmt.Errorf("config integrations.gitlab[%d]: host %s is configured twice", i, in.host)
-			}
-			seen[k] = true
-			p.integrations = append(p.integrations, in)
-		}
+		return in, in.host, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	p.integrations = append(p.integrations, list...)
 	// As Backstage does, gitlab.com is always readable, anonymously unless
 	// configured.
 	if p.integration(gitlabComHost) == nil {
