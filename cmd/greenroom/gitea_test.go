@@ -296,6 +296,78 @@ func TestGiteaEndToEnd(t *testing.T) {
 		t.Errorf("repository card: %d\n%.1500s", resp.StatusCode, card)
 	}
 
+	// a template registered from a URL: its skeleton is read from Gitea
+	// as a tree through the reader
+	if _, err := g.CreateRepo(org, "templates", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.PutFile(org, "templates", "main", "hello/template.yaml", `apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: hello-from-gitea
+spec:
+  owner: group:default/team-platform
+  type: service
+  parameters:
+    - properties:
+        name: {type: string, default: world}
+  steps:
+    - id: fetch
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values: {name: '${{ parameters.name }}'}
+    - id: read
+      action: fs:read
+      input: {path: GREETING.md}
+  output:
+    text:
+      - title: Greeting
+        content: '${{ steps.read.output.content }}'
+`, "add the hello template"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.PutFile(org, "templates", "main", "hello/skeleton/GREETING.md", "Hello, ${{ values.name }}, from Gitea!\n", "add its skeleton"); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = json.Marshal(map[string]string{"type": "url", "target": g.URL + "/" + org + "/templates/src/branch/main/hello/template.yaml"})
+	resp, err = http.Post(base+"/api/catalog/locations", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("register the template's URL: %d", resp.StatusCode)
+	}
+	waitEntity(t, base, "template:default/hello-from-gitea", 10*time.Second, func(map[string]any) bool { return true })
+	body, _ = json.Marshal(map[string]any{"templateRef": "template:default/hello-from-gitea", "values": map[string]any{"name": "Aroha"}})
+	resp, err = http.Post(base+"/api/scaffolder/v2/tasks", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	var hello struct {
+		Status string
+		Output struct{ Text []struct{ Title, Content string } }
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, base+"/api/scaffolder/v2/tasks/"+created.ID, &hello)
+		if hello.Status != "open" && hello.Status != "processing" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hello task still %s", hello.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if hello.Status != "completed" || len(hello.Output.Text) != 1 || hello.Output.Text[0].Content != "Hello, Aroha, from Gitea!\n" {
+		var events []struct{ Body map[string]any }
+		getJSON(t, base+"/api/scaffolder/v2/tasks/"+created.ID+"/events", &events)
+		t.Errorf("template from a URL: %s, output %+v, events %+v", hello.Status, hello.Output, events)
+	}
+
 	for name, s := range map[string]string{"the integration password": g.AdminPassword, "the webhook secret": secret} {
 		if strings.Contains(logs.String(), s) {
 			t.Errorf("%s is in the server log", name)
