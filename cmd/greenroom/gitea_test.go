@@ -349,7 +349,9 @@ spec:
 	resp.Body.Close()
 	var hello struct {
 		Status string
-		Output struct{ Text []struct{ Title, Content string } }
+		Output struct {
+			Text []struct{ Title, Content string }
+		}
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
