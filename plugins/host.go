@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
@@ -117,7 +118,13 @@ type Host struct {
 	log  *slog.Logger
 
 	events chan delivery
+	queued atomic.Int64 // bytes of the deliveries in events
 }
+
+// maxQueuedBytes bounds the memory that waiting deliveries hold: a burst
+// of large pushes is answered 503 (senders retry) rather than buffered
+// without limit.
+const maxQueuedBytes = 64 << 20
 
 type delivery struct {
 	hook Webhook
@@ -372,10 +379,16 @@ func (h *Host) Topics() []string {
 // Deliver queues an accepted webhook delivery for Run to handle. It
 // reports false when the queue is full (the sender should retry).
 func (h *Host) Deliver(pluginID string, hook Webhook, hd http.Header, body []byte) bool {
+	n := int64(len(body))
+	if h.queued.Add(n) > maxQueuedBytes {
+		h.queued.Add(-n)
+		return false
+	}
 	select {
 	case h.events <- delivery{hook: hook, id: pluginID, h: hd, body: body}:
 		return true
 	default:
+		h.queued.Add(-n)
 		return false
 	}
 }
@@ -418,6 +431,7 @@ func (h *Host) Run(ctx context.Context, loc ProviderLocations) {
 }
 
 func (h *Host) handle(ctx context.Context, d delivery, loc Locations) {
+	defer h.queued.Add(-int64(len(d.body)))
 	in := h.byID[d.id]
 	defer func() {
 		if p := recover(); p != nil {
