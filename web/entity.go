@@ -15,6 +15,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web/graph"
 )
@@ -58,6 +59,10 @@ type entityView struct {
 
 	// Cards are the plugins' cards for this entity (loaded after the page).
 	Cards []entityCardRef
+	// PluginTabs are the plugins' tabs of this entity; PluginTab is the
+	// one shown (Tab is then "tabs/<plugin>/<view>").
+	PluginTabs []plugins.ViewRef
+	PluginTab  *pluginTabView
 
 	// The inspect tab.
 	YAML, JSON string
@@ -73,6 +78,9 @@ func (v entityView) tabs() []navItem {
 	}
 	if v.E.Annotation(techdocs.RefAnnotation) != "" {
 		tabs = append(tabs, navItem{techdocs.Root(v.E.Ref), "Docs"})
+	}
+	for _, t := range v.PluginTabs {
+		tabs = append(tabs, navItem{base + "/tabs/" + t.Path(), t.Title})
 	}
 	return append(tabs, navItem{base + "/inspect", "Inspect"})
 }
@@ -107,7 +115,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "Only API entities have a definition.")
 		return
 	}
-	v := entityView{E: e, Tab: tab}
+	v := entityView{E: e, Tab: tab, PluginTabs: s.pluginTabsOf(e)}
 	var err error
 	switch tab {
 	case "inspect":

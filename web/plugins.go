@@ -17,6 +17,7 @@ import (
 type Plugins interface {
 	Instances() []*plugins.Instance
 	EntityCards(e *catalog.Entity) []plugins.ViewRef
+	EntityTabs(e *catalog.Entity) []plugins.ViewRef
 	RenderView(ctx context.Context, pluginID, name string, tab bool, e *catalog.Entity, v plugins.Viewer) (templ.Component, error)
 }
 
@@ -113,4 +114,56 @@ type entityCardRef struct {
 // cardID is the card section's element id.
 func (c entityCardRef) ID() string {
 	return "card-" + strings.NewReplacer(".", "-", "/", "-").Replace(c.Path())
+}
+
+// pluginTabsOf lists the plugin tabs of an entity.
+func (s *Server) pluginTabsOf(e entity) []plugins.ViewRef {
+	if s.Plugins == nil {
+		return nil
+	}
+	return s.Plugins.EntityTabs(e.Entity)
+}
+
+// pluginTabView is a plugin tab's content on the entity page.
+type pluginTabView struct {
+	Ref  plugins.ViewRef
+	Body templ.Component
+	Msg  string // the plugin's error, shown in place of the tab's content
+}
+
+// entityTab renders a plugin's tab of an entity inside the entity page.
+// The tab is rendered on the server (a tab is what the user asked to
+// see); a failing plugin shows its message there, the page around it
+// as always.
+func (s *Server) entityTab(w http.ResponseWriter, r *http.Request) {
+	ref := refParam(r)
+	_, e, ok := s.loadEntity(w, r, ref)
+	if !ok {
+		return
+	}
+	pluginID, name := chi.URLParam(r, "plugin"), chi.URLParam(r, "view")
+	var tab plugins.ViewRef
+	tabs := s.pluginTabsOf(e)
+	for _, t := range tabs {
+		if t.Plugin == pluginID && t.Name == name {
+			tab = t
+		}
+	}
+	if tab.Plugin == "" {
+		s.notFound(w, r, "The entity "+ref.String()+" has no tab "+pluginID+"/"+name+".")
+		return
+	}
+	v := entityView{E: e, Tab: "tabs/" + tab.Path(), PluginTabs: tabs}
+	v.PluginTab = &pluginTabView{Ref: tab}
+	body, err := s.Plugins.RenderView(r.Context(), pluginID, name, true, e.Entity, s.viewer(r))
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		s.Log.Warn("plugin tab", "plugin", pluginID, "tab", name, "entity", ref.String(), "error", err)
+		v.PluginTab.Msg = cardErrorMessage(err)
+	} else {
+		v.PluginTab.Body = body
+	}
+	s.render(w, r, http.StatusOK, entityPageView(s.page(r, tab.Title+" · "+e.DisplayName(), ""), v))
 }

@@ -193,6 +193,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/catalog/{namespace}/{kind}/{name}", s.entityPage)
 		r.Get("/catalog/{namespace}/{kind}/{name}/{tab}", s.entityPage)
 		r.Get("/catalog/{namespace}/{kind}/{name}/cards/{plugin}/{view}", s.entityCard)
+		r.Get("/catalog/{namespace}/{kind}/{name}/tabs/{plugin}/{view}", s.entityTab)
 		r.Get("/plugins", s.pluginsPage)
 		r.Get("/catalog-import", s.importPage)
 		r.Post("/catalog-import", s.importSubmit)

@@ -72,6 +72,23 @@ func (p *Plugin) ID() string { return ID }
 // EntityCards offers the greeting card.
 func (p *Plugin) EntityCards() []plugins.EntityView { return []plugins.EntityView{greetingCard{p}} }
 
+// EntityTabs offers a tab with the same greeting and the entity's tags,
+// to show the shape of a tab.
+func (p *Plugin) EntityTabs() []plugins.EntityView { return []plugins.EntityView{helloTab{greetingCard{p}}} }
+
+type helloTab struct{ greetingCard }
+
+func (helloTab) Name() string  { return "hello" }
+func (helloTab) Title() string { return "Hello" }
+
+func (t helloTab) Render(ctx context.Context, e *catalog.Entity, v plugins.Viewer) (templ.Component, error) {
+	name := e.Metadata.Title
+	if name == "" {
+		name = e.Metadata.Name
+	}
+	return tab(t.p.greet(name), e.Metadata.Tags), nil
+}
+
 type greetingCard struct{ p *Plugin }
 
 func (greetingCard) Name() string  { return "greeting" }

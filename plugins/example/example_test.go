@@ -111,8 +111,22 @@ func TestCardRouteAction(t *testing.T) {
 	if string(data) != "Kia ora, Tama!\n" || out["greeting"] != "Kia ora, Tama!" {
 		t.Errorf("file %q, outputs %v", data, out)
 	}
+	tabs := h.EntityTabs(comp)
+	if len(tabs) != 1 || tabs[0].Path() != "example.hello/hello" {
+		t.Fatalf("tabs = %+v", tabs)
+	}
+	comp.Metadata.Tags = []string{"go"}
+	tc, err := h.RenderView(context.Background(), "example.hello", "hello", true, comp, plugins.Viewer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	tc.Render(context.Background(), &b)
+	if !strings.Contains(b.String(), "Kia ora, cart!") || !strings.Contains(b.String(), "<code>go</code>") {
+		t.Errorf("tab = %s", b.String())
+	}
 	in, _ := h.Instance(example.ID)
-	if got := strings.Join(in.Contributes(), "; "); !strings.Contains(got, "example:greet") || !strings.Contains(got, "entity cards: Greeting") || !strings.Contains(got, "/api/example.hello") {
+	if got := strings.Join(in.Contributes(), "; "); !strings.Contains(got, "example:greet") || !strings.Contains(got, "entity cards: Greeting") || !strings.Contains(got, "entity tabs: Hello") || !strings.Contains(got, "/api/example.hello") {
 		t.Errorf("contributes = %s", got)
 	}
 }

@@ -228,6 +228,14 @@ func TestPluginCardsOnEntityPage(t *testing.T) {
 	e.noSecrets(p, "the entity page")
 	p.shot("entity-plugin-cards")
 
+	// The example plugin's tab: a tab of the entity page like the others.
+	p.must(p.Locator(".tabs a", playwright.PageLocatorOptions{HasText: "Hello"}).Click())
+	p.waitURL("/catalog/default/component/shop-web/tabs/example.hello/hello")
+	p.must(p.expect(p.Locator(".tabs a[aria-current=page]")).ToHaveText("Hello"))
+	p.must(p.expect(p.Locator(".plugin-tab h2")).ToHaveText("Kia ora, Shop web!"))
+	p.must(p.expect(p.Locator("h1")).ToContainText("Shop web"))
+	p.shot("entity-plugin-tab")
+
 	// The example card follows its kinds setting: no card on an API.
 	p.open(e.app.URL + "/catalog/default/api/orders-api")
 	p.must(p.expect(p.Locator("h1")).ToContainText("API"))
@@ -372,6 +380,7 @@ func TestPluginsPage(t *testing.T) {
 		"example.hello": {
 			"scaffolder actions: example:greet",
 			"entity cards: Greeting",
+			"entity tabs: Hello",
 			"HTTP API: /api/example.hello",
 			"search documents",
 		},
