@@ -74,7 +74,9 @@ func (p *Plugin) EntityCards() []plugins.EntityView { return []plugins.EntityVie
 
 // EntityTabs offers a tab with the same greeting and the entity's tags,
 // to show the shape of a tab.
-func (p *Plugin) EntityTabs() []plugins.EntityView { return []plugins.EntityView{helloTab{greetingCard{p}}} }
+func (p *Plugin) EntityTabs() []plugins.EntityView {
+	return []plugins.EntityView{helloTab{greetingCard{p}}}
+}
 
 type helloTab struct{ greetingCard }
 
