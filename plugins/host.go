@@ -320,11 +320,15 @@ func pluginViews(p Plugin, tabs bool) []EntityView {
 	return nil
 }
 
+// viewTimeout bounds a card's or tab's render: past it the card says the
+// upstream did not answer in time, rather than spinning on.
+const viewTimeout = 10 * time.Second
+
 // ErrNoView is returned for a card or tab that does not exist or does
 // not apply to the entity.
 var ErrNoView = errors.New("no such card or tab for this entity")
 
-// RenderView renders one card or tab of e, bounded by the host's timeout.
+// RenderView renders one card or tab of e, bounded by viewTimeout.
 // A panic in the plugin is an error, not a crash.
 func (h *Host) RenderView(ctx context.Context, pluginID, name string, tab bool, e *catalog.Entity, v Viewer) (c templ.Component, err error) {
 	in, ok := h.byID[pluginID]
@@ -335,7 +339,7 @@ func (h *Host) RenderView(ctx context.Context, pluginID, name string, tab bool, 
 		if view.Name() != name || !view.Applies(e) {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
+		ctx, cancel := context.WithTimeout(ctx, min(h.opts.Timeout, viewTimeout))
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
