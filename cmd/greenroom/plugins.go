@@ -22,6 +22,7 @@ import (
 	"github.com/greenroom-dev/greenroom/plugins/github"
 	"github.com/greenroom-dev/greenroom/plugins/gitlab"
 	"github.com/greenroom-dev/greenroom/plugins/reading"
+	"github.com/greenroom-dev/greenroom/plugins/roadie"
 )
 
 // builtinPlugins is every plugin compiled into this binary, in the order
@@ -33,6 +34,7 @@ func builtinPlugins() []plugins.Info {
 		gitlab.Info(),
 		gitea.Info(),
 		azure.Info(),
+		roadie.Info(),
 		example.Info(),
 	}
 }
@@ -63,6 +65,13 @@ func startPlugins(cfg *Config, log *slog.Logger) (*plugins.Host, *reading.Mux, e
 		hosts = append(hosts, i.Host)
 		if i.BaseURL != nil {
 			hosts = append(hosts, i.BaseURL.Host)
+		}
+	}
+	// http:backstage:request calls this portal's own /api/ (its own
+	// checks confine it there), so the backend's host is trusted too.
+	if pc.Plugin(roadie.ID) != nil {
+		if u, err := roadie.BackendURL(pc); err == nil {
+			hosts = append(hosts, u.Host)
 		}
 	}
 	host, err := plugins.NewHost(builtinPlugins(), pc, plugins.HostOptions{

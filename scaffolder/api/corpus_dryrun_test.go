@@ -25,6 +25,7 @@ import (
 	"github.com/greenroom-dev/greenroom/plugins/azure"
 	"github.com/greenroom-dev/greenroom/plugins/github"
 	"github.com/greenroom-dev/greenroom/plugins/gitlab"
+	"github.com/greenroom-dev/greenroom/plugins/roadie"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 	"github.com/greenroom-dev/greenroom/scaffolder/form"
 	"github.com/greenroom-dev/greenroom/scaffolder/task"
@@ -610,15 +611,16 @@ func (g corpusGitHub) ReadTree(ctx context.Context, rawURL string, visit func(st
 }
 
 // corpusPluginActions are the git-host plugins' actions, as a portal with
-// integrations for github.com, gitlab.com and dev.azure.com has them.
+// integrations for github.com, gitlab.com and dev.azure.com, and Roadie's
+// utility actions, has them.
 func corpusPluginActions(t *testing.T) []action.Action {
 	t.Helper()
 	cfg := plugins.NewConfig(map[string]any{"integrations": map[string]any{
 		"github": []any{map[string]any{"host": "github.com"}},
 		"gitlab": []any{map[string]any{"host": "gitlab.com"}},
 		"azure":  []any{map[string]any{"host": "dev.azure.com"}},
-	}})
-	h, err := plugins.NewHost([]plugins.Info{github.Info(), gitlab.Info(), azure.Info()}, cfg, plugins.HostOptions{DataDir: t.TempDir()})
+	}, "plugins": map[string]any{"roadie.utils": map[string]any{}}})
+	h, err := plugins.NewHost([]plugins.Info{github.Info(), gitlab.Info(), azure.Info(), roadie.Info()}, cfg, plugins.HostOptions{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
