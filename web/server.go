@@ -24,6 +24,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/static"
+	"github.com/greenroom-dev/greenroom/web/audit"
 )
 
 // Catalog is what the pages read from the store.
@@ -88,7 +89,11 @@ type Server struct {
 	Plugins    Plugins
 	PluginAPIs map[string]http.Handler
 	EventsAPI  http.Handler
-	Log        *slog.Logger
+	// Audit records the pages' mutations (registering, refreshing and
+	// unregistering locations; creating, cancelling and retrying tasks);
+	// nil records nothing.
+	Audit *audit.Auditor
+	Log   *slog.Logger
 
 	assets string // version of the embedded assets, for cache-busting URLs
 }
@@ -175,13 +180,13 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/docs", s.docsIndex)
 		if s.Scaffolder != nil {
 			r.Get("/create/templates/{namespace}/{name}", s.wizard)
-			r.Post("/create/templates/{namespace}/{name}", s.wizardPost)
+			r.Post("/create/templates/{namespace}/{name}", audit.Wrap(s.Audit, "scaffolder", "task", audit.Medium, taskCreateMeta, s.wizardPost))
 			r.Get("/create/suggest", s.pickerSuggest)
 			r.Get("/create/tasks", s.taskList)
 			r.Get("/create/tasks/{id}", s.taskPage)
 			r.Get("/create/tasks/{id}/stream", s.taskStream)
-			r.Post("/create/tasks/{id}/cancel", s.taskCancel)
-			r.Post("/create/tasks/{id}/retry", s.taskRetry)
+			r.Post("/create/tasks/{id}/cancel", audit.Wrap(s.Audit, "scaffolder", "task", audit.Medium, idMeta("cancel", "taskId"), s.taskCancel))
+			r.Post("/create/tasks/{id}/retry", audit.Wrap(s.Audit, "scaffolder", "task", audit.Medium, idMeta("retry", "taskId"), s.taskRetry))
 		}
 		if s.Docs != nil {
 			r.Get("/docs/{namespace}/{kind}/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -196,10 +201,10 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/catalog/{namespace}/{kind}/{name}/tabs/{plugin}/{view}", s.entityTab)
 		r.Get("/plugins", s.pluginsPage)
 		r.Get("/catalog-import", s.importPage)
-		r.Post("/catalog-import", s.importSubmit)
+		r.Post("/catalog-import", audit.Wrap(s.Audit, "catalog", "location-mutate", audit.Medium, importMeta, s.importSubmit))
 		r.Get("/locations", s.locationsPage)
-		r.Post("/locations/{id}/refresh", s.refreshLocation)
-		r.Post("/locations/{id}/unregister", s.unregisterLocation)
+		r.Post("/locations/{id}/refresh", audit.Wrap(s.Audit, "catalog", "location-mutate", audit.Medium, idMeta("refresh", "locationId"), s.refreshLocation))
+		r.Post("/locations/{id}/unregister", audit.Wrap(s.Audit, "catalog", "location-mutate", audit.Medium, idMeta("delete", "locationId"), s.unregisterLocation))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			s.notFound(w, r, "There is no page at "+r.URL.Path+".")
 		})
@@ -332,4 +337,29 @@ func (s *Server) apiDocs(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, "APIs", "/api-docs")
 	s.render(w, r, http.StatusOK, catalogPageView(p, view))
+}
+
+// Audit meta of the pages' mutations: what they act on, never the form's
+// values (a template's may hold secrets).
+
+func idMeta(actionType, key string) func(r *http.Request) map[string]any {
+	return func(r *http.Request) map[string]any {
+		return map[string]any{"actionType": actionType, key: chi.URLParam(r, "id")}
+	}
+}
+
+// importMeta audits the import page's "register", not its preview.
+func importMeta(r *http.Request) map[string]any {
+	if r.PostFormValue("action") != "register" {
+		return nil
+	}
+	return map[string]any{"actionType": "create", "locationRef": strings.TrimSpace(r.PostFormValue("target"))}
+}
+
+// taskCreateMeta audits the wizard's Create, not its Next and Back.
+func taskCreateMeta(r *http.Request) map[string]any {
+	if r.PostFormValue("_go") != "create" {
+		return nil
+	}
+	return map[string]any{"actionType": "create", "templateRef": "template:" + chi.URLParam(r, "namespace") + "/" + chi.URLParam(r, "name")}
 }

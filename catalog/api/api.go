@@ -60,6 +60,9 @@ type Server struct {
 	CheckLocation func(ctx context.Context, spec catalog.LocationSpec) error
 	// MaxBodyBytes bounds request bodies (413 beyond).
 	MaxBodyBytes int64
+	// Audit records mutations (location create/delete, entity delete and
+	// refresh); nil records nothing.
+	Audit Auditor
 }
 
 // Routes returns the router to mount at /api/catalog.
@@ -70,22 +73,22 @@ func (s *Server) Routes() http.Handler {
 	r.Get("/entities/by-query", s.handle(s.getEntitiesByQuery))
 	r.Post("/entities/by-query", s.handle(s.postEntitiesByQuery))
 	r.Get("/entities/by-uid/{uid}", s.handle(s.getByUID))
-	r.Delete("/entities/by-uid/{uid}", s.handle(s.deleteByUID))
+	r.Delete("/entities/by-uid/{uid}", s.handle(s.audited("entity-mutate", "delete", s.deleteByUID)))
 	r.Get("/entities/by-name/{kind}/{namespace}/{name}", s.handle(s.getByName))
 	r.Get("/entities/by-name/{kind}/{namespace}/{name}/ancestry", s.handle(s.getAncestry))
 	r.Post("/entities/by-refs", s.handle(s.postByRefs))
 	r.Get("/entity-facets", s.handle(s.getFacets))
 	r.Post("/entity-facets", s.handle(s.postFacets))
-	r.Post("/refresh", s.handle(s.postRefresh))
+	r.Post("/refresh", s.handle(s.audited("entity-mutate", "refresh", s.postRefresh)))
 	r.Post("/validate-entity", s.handle(s.postValidateEntity))
 	r.Post("/analyze-location", s.handle(s.postAnalyzeLocation))
-	r.Post("/locations", s.handle(s.postLocation))
+	r.Post("/locations", s.handle(s.audited("location-mutate", "create", s.postLocation)))
 	r.Get("/locations", s.handle(s.getLocations))
 	r.Post("/locations/by-query", s.handle(s.postLocationsByQuery))
 	r.Get("/locations/by-entity/{kind}/{namespace}/{name}", s.handle(s.getLocationByEntity))
 	r.Get("/locations/{id}", s.handle(s.getLocation))
-	r.Delete("/locations/{id}", s.handle(s.deleteLocation))
-	r.Put("/locations/{id}", s.handle(s.putLocation))
+	r.Delete("/locations/{id}", s.handle(s.audited("location-mutate", "delete", s.deleteLocation)))
+	r.Put("/locations/{id}", s.handle(s.audited("location-mutate", "update", s.putLocation)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, notFound("No route for %s %s", r.Method, r.URL.Path))
 	})

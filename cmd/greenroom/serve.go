@@ -7,14 +7,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/search"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
+	"github.com/greenroom-dev/greenroom/web/audit"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -38,6 +42,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer scaff.Close()
 	docs := a.docs()
+	auditStore, err := audit.OpenSQLite(filepath.Join(a.cfg.DataDir, "audit.db"))
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
+	defer auditStore.Close()
+	// Mutations through the API and the pages are recorded; who made them
+	// is known once sign-in lands (until then every visitor is the guest).
+	auditor := &audit.Auditor{Store: auditStore, Log: a.log, RequestID: middleware.GetReqID}
+	scaffAPI := scaff.API()
+	scaffAPI.Audit = audit.APIAuditor{A: auditor}
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
 	var ready atomic.Bool
@@ -56,10 +71,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			CatalogAPI: (&api.Server{
 				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
 				AllowedLocationTypes: registrable, CheckLocation: a.checkLocation,
+				Audit: audit.APIAuditor{A: auditor},
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
-			ScaffolderAPI: scaff.API().Routes(), Scaffolder: scaff,
+			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor,
 			Plugins: a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -55,6 +55,9 @@ type Server struct {
 	// LongPoll is how long GET /events waits for an event (default 30s,
 	// as Backstage); negative: answer at once.
 	LongPoll time.Duration
+	// Audit records task creation, cancellation and retries; nil records
+	// nothing.
+	Audit catalogapi.Auditor
 }
 
 // Routes returns the router to mount at /api/scaffolder.
@@ -62,13 +65,13 @@ func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
 	r.Get("/v2/templates/{namespace}/{kind}/{name}/parameter-schema", s.parameterSchema)
 	r.Get("/v2/actions", s.listActions)
-	r.Post("/v2/tasks", s.createTask)
+	r.Post("/v2/tasks", s.audited("create", s.createTask))
 	r.Get("/v2/tasks", s.listTasks)
 	r.Get("/v2/tasks/{id}", s.getTask)
 	r.Get("/v2/tasks/{id}/eventstream", s.eventStream)
 	r.Get("/v2/tasks/{id}/events", s.events)
-	r.Post("/v2/tasks/{id}/cancel", s.cancel)
-	r.Post("/v2/tasks/{id}/retry", s.retry)
+	r.Post("/v2/tasks/{id}/cancel", s.audited("cancel", s.cancel))
+	r.Post("/v2/tasks/{id}/retry", s.audited("retry", s.retry))
 	r.Post("/v2/dry-run", s.dryRun)
 	r.Get("/v2/templating-extensions", s.templatingExtensions)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -398,3 +398,63 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// Wrap records each request to h as one operation: initiated with the
+// meta that meta(r) returns (nil: the request is not audited, e.g. a
+// preview), then succeeded or failed by the answer's status (>= 400
+// fails). A nil Auditor audits nothing.
+func Wrap(a *Auditor, plugin, eventID string, sev Severity, meta func(r *http.Request) map[string]any, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a == nil {
+			h(w, r)
+			return
+		}
+		m := meta(r)
+		if m == nil {
+			h(w, r)
+			return
+		}
+		op := a.Begin(r.Context(), r, plugin, eventID, sev, m)
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		if sw.status >= 400 {
+			op.Fail(fmt.Errorf("answered %d %s", sw.status, http.StatusText(sw.status)), nil)
+			return
+		}
+		op.Success(nil)
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// APIAuditor adapts an Auditor to the catalog and scaffolder APIs'
+// Auditor interface (severity as a string, an op with Done).
+type APIAuditor struct{ A *Auditor }
+
+// Begin starts an operation.
+func (x APIAuditor) Begin(ctx context.Context, r *http.Request, plugin, eventID, severity string, meta map[string]any) interface{ Done(error) } {
+	return x.A.Begin(ctx, r, plugin, eventID, Severity(severity), meta)
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/greenroom-dev/greenroom/web/audit"
+)
+
+// Mutations through the API are in the audit log with their target and
+// result, and a template's secret is not.
+func TestMutationsAreAudited(t *testing.T) {
+	t.Setenv("GREENROOM_CONFIG", "")
+	data := t.TempDir()
+	base := startServe(t, "--data-dir", data)
+	post := func(path string, body any) int {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// refused (a local path may not be registered): a failed mutation
+	if c := post("/api/catalog/locations", map[string]string{"type": "file", "target": "/etc/passwd"}); c != 400 {
+		t.Errorf("register a file location: %d", c)
+	}
+	const secret = "s3cr3t-value-for-audit"
+	if c := post("/api/scaffolder/v2/tasks", map[string]any{"templateRef": "template:default/new-go-service",
+		"values":  map[string]any{"name": "audited-svc", "owner": "group:default/team-storefront", "repoUrl": "git.freshcart.example?owner=freshcart&repo=audited-svc"},
+		"secrets": map[string]string{"token": secret}}); c != 201 {
+		t.Fatalf("create task: %d", c)
+	}
+	st, err := audit.OpenSQLite(filepath.Join(data, "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var events []audit.Event
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		events, err = st.Query(context.Background(), audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	found := map[string]bool{}
+	for _, e := range events {
+		found[e.Plugin+"."+e.EventID+" "+string(e.Status)] = true
+		if e.EventID == "location-mutate" && e.Status == audit.Failed && e.Meta["locationRef"] != "file:/etc/passwd" {
+			t.Errorf("the failed registration names %v", e.Meta["locationRef"])
+		}
+		if e.EventID == "task" && e.Status == audit.Succeeded && e.Meta["templateRef"] != "template:default/new-go-service" {
+			t.Errorf("the task event names %v", e.Meta["templateRef"])
+		}
+	}
+	for _, want := range []string{"catalog.location-mutate initiated", "catalog.location-mutate failed", "scaffolder.task initiated", "scaffolder.task succeeded"} {
+		if !found[want] {
+			t.Errorf("no %s event in %v", want, found)
+		}
+	}
+	for _, f := range []string{"audit.db", "audit.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(data, f))
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the template's secret is in %s", f)
+		}
+	}
+}
