@@ -52,7 +52,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// is known once sign-in lands (until then every visitor is the guest).
 	auditor := &audit.Auditor{Store: auditStore, Log: a.log, RequestID: middleware.GetReqID}
 	scaffAPI := scaff.API()
-	scaffAPI.Audit = audit.APIAuditor{A: auditor}
+	scaffAPI.Audit = auditor
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
 	var ready atomic.Bool

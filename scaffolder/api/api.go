@@ -20,6 +20,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	catalogapi "github.com/greenroom-dev/greenroom/catalog/api"
+	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 	"github.com/greenroom-dev/greenroom/scaffolder/form"
@@ -57,7 +58,7 @@ type Server struct {
 	LongPoll time.Duration
 	// Audit records task creation, cancellation and retries; nil records
 	// nothing.
-	Audit catalogapi.Auditor
+	Audit *audit.Auditor
 }
 
 // Routes returns the router to mount at /api/scaffolder.
