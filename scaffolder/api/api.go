@@ -20,12 +20,12 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	catalogapi "github.com/greenroom-dev/greenroom/catalog/api"
-	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 	"github.com/greenroom-dev/greenroom/scaffolder/form"
 	"github.com/greenroom-dev/greenroom/scaffolder/task"
 	"github.com/greenroom-dev/greenroom/scaffolder/template"
+	"github.com/greenroom-dev/greenroom/web/audit"
 )
 
 // ErrNotFound may be returned by Templates.Template for a missing template
