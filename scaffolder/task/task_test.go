@@ -547,7 +547,13 @@ func TestRenderFailureKeepsStringAndIntegrations(t *testing.T) {
 func TestRetryOnceAndEarlyCancel(t *testing.T) {
 	s, _ := newStore(t)
 	r := newRunner(t, s)
-	tp := parse(t, `    - id: fail
+	// The run lasts a second before it fails, so that the retries are at
+	// once: a run that failed in microseconds let a late goroutine retry
+	// the task again, legitimately, after the first retry had ended.
+	tp := parse(t, `    - id: wait
+      action: debug:wait
+      input: {seconds: 1}
+    - id: fail
       action: fs:read
       input: {path: no-such-file}
 `, "")
