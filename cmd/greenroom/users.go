@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/greenroom-dev/greenroom/catalog"
+	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/web/auth"
+)
+
+// catalogUsers is how sign-in finds people: User entities of the catalog,
+// their groups from their memberOf relations, and a group's parents from
+// its childOf relations (for includeTransitiveGroupOwnership).
+type catalogUsers struct{ store *store.Store }
+
+// maxUsersByEmail bounds a lookup: more than a few Users sharing an
+// email is a catalog mistake the resolver reports, not a list to load.
+const maxUsersByEmail = 10
+
+func (u catalogUsers) ByProfileEmail(ctx context.Context, email string) ([]auth.User, error) {
+	if strings.TrimSpace(email) == "" {
+		return nil, nil
+	}
+	rows, _, err := u.store.Query(ctx, store.QueryRequest{
+		Filter: store.All{
+			store.Field{Key: "kind", Values: []string{"user"}},
+			store.Field{Key: "spec.profile.email", Values: []string{strings.ToLower(email)}},
+		},
+		Limit: maxUsersByEmail,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("users with email: %w", err)
+	}
+	out := make([]auth.User, 0, len(rows))
+	for i, row := range rows {
+		if i == maxUsersByEmail {
+			break
+		}
+		usr, err := userOf(row.Final)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, usr)
+	}
+	return out, nil
+}
+
+func (u catalogUsers) ByRef(ctx context.Context, ref string) (auth.User, error) {
+	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "User", Namespace: catalog.DefaultNamespace})
+	if err != nil || !strings.EqualFold(r.Kind, "user") {
+		return auth.User{}, fmt.Errorf("%s is not a user ref: %w", ref, auth.ErrUserNotFound)
+	}
+	final, err := u.store.FinalByRef(ctx, r.String())
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.User{}, fmt.Errorf("%s: %w", r, auth.ErrUserNotFound)
+	}
+	if err != nil {
+		return auth.User{}, err
+	}
+	return userOf(final)
+}
+
+// Parents are a group's parent groups (its childOf relations).
+func (u catalogUsers) Parents(ctx context.Context, groupRef string) ([]string, error) {
+	final, err := u.store.FinalByRef(ctx, strings.ToLower(groupRef))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var e catalog.Entity
+	if err := json.Unmarshal(final, &e); err != nil {
+		return nil, fmt.Errorf("group %s: %w", groupRef, err)
+	}
+	var out []string
+	for _, rel := range e.Relations {
+		if rel.Type == catalog.RelationChildOf && strings.HasPrefix(rel.TargetRef, "group:") {
+			out = append(out, rel.TargetRef)
+		}
+	}
+	return out, nil
+}
+
+// userOf reads what sign-in needs from a stored User entity.
+func userOf(final []byte) (auth.User, error) {
+	var e struct {
+		catalog.Entity
+		Spec struct {
+			Profile struct {
+				DisplayName string `json:"displayName"`
+				Email       string `json:"email"`
+				Picture     string `json:"picture"`
+			} `json:"profile"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(final, &e); err != nil {
+		return auth.User{}, fmt.Errorf("user entity: %w", err)
+	}
+	u := auth.User{Ref: e.Entity.Ref().String(), DisplayName: e.Spec.Profile.DisplayName, Email: e.Spec.Profile.Email, Picture: e.Spec.Profile.Picture}
+	for _, rel := range e.Relations {
+		if rel.Type == catalog.RelationMemberOf && strings.HasPrefix(rel.TargetRef, "group:") {
+			u.Groups = append(u.Groups, rel.TargetRef)
+		}
+	}
+	return u, nil
+}
