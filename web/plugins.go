@@ -11,6 +11,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/web/auth"
 )
 
 // Plugins is what the pages ask of the plugin host.
@@ -91,8 +92,14 @@ func cardErrorMessage(err error) string {
 	return strings.TrimSpace(m)
 }
 
-// viewer is who is looking (sign-in comes later: a guest for now).
-func (s *Server) viewer(r *http.Request) plugins.Viewer { return plugins.Viewer{} }
+// viewer is who is looking at the page.
+func (s *Server) viewer(r *http.Request) plugins.Viewer {
+	id, ok := auth.FromContext(r.Context())
+	if !ok {
+		return plugins.Viewer{}
+	}
+	return plugins.Viewer{Ref: id.UserRef, Ownership: id.OwnershipRefs}
+}
 
 // cardsOf lists the plugin cards of an entity page, with their URLs.
 func (s *Server) cardsOf(e entity) []entityCardRef {

@@ -25,6 +25,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/static"
 	"github.com/greenroom-dev/greenroom/web/audit"
+	"github.com/greenroom-dev/greenroom/web/auth"
 )
 
 // Catalog is what the pages read from the store.
@@ -89,6 +90,10 @@ type Server struct {
 	Plugins    Plugins
 	PluginAPIs map[string]http.Handler
 	EventsAPI  http.Handler
+	// Auth identifies visitors (sessions, tokens, the guest) and serves
+	// /api/auth; nil: every visitor is anonymous. Nothing is refused on
+	// identity yet — permissions decide that (issue 13).
+	Auth Auth
 	// Audit records the pages' mutations (registering, refreshing and
 	// unregistering locations; creating, cancelling and retrying tasks);
 	// nil records nothing.
@@ -106,6 +111,10 @@ func (s *Server) Handler() http.Handler {
 	s.assets = assetVersion(static.FS)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.Recoverer)
+	if s.Auth != nil {
+		r.Use(s.Auth.OptionalMiddleware)
+		r.Mount("/api/auth", http.StripPrefix("/api/auth", s.Auth.Handler()))
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -263,7 +272,41 @@ func assetVersion(fsys fs.FS) string {
 
 // page starts the layout's data for a request.
 func (s *Server) page(r *http.Request, title, nav string) page {
-	return page{Title: title, Nav: nav, Assets: s.assets}
+	p := page{Title: title, Nav: nav, Assets: s.assets}
+	if s.Auth == nil {
+		return p
+	}
+	id, _ := auth.FromContext(r.Context())
+	switch id.Kind {
+	case auth.KindSession, auth.KindToken, auth.KindGuest:
+		p.User = id.DisplayName
+		if p.User == "" {
+			p.User = id.UserRef
+		}
+		// Linked only when the catalog has the user (a guest may not be).
+		if ref, err := catalog.ParseRef(id.UserRef, catalog.RefDefaults{Kind: "User", Namespace: catalog.DefaultNamespace}); err == nil && id.UserRef != "" {
+			if _, err := s.Catalog.FinalByRef(r.Context(), ref.String()); err == nil {
+				p.UserHref = entityHref(ref)
+			}
+		}
+		if id.Kind == auth.KindSession {
+			p.SignOut = s.Auth.SignOutPath()
+		}
+	default:
+		if s.Auth.SignInEnabled() {
+			p.SignIn = s.Auth.SignInURL(r.URL.RequestURI())
+		}
+	}
+	return p
+}
+
+// Auth is what the pages need of sign-in.
+type Auth interface {
+	OptionalMiddleware(next http.Handler) http.Handler
+	Handler() http.Handler
+	SignInEnabled() bool
+	SignInURL(returnTo string) string
+	SignOutPath() string
 }
 
 // htmxTarget is the id of the element an htmx request will swap, "" for a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,6 +75,81 @@ func TestMutationsAreAudited(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(data, f))
 		if bytes.Contains(b, []byte(secret)) {
 			t.Errorf("the template's secret is in %s", f)
+		}
+	}
+}
+
+// The demo's visitors are Backstage's guest: the header says so, the
+// guest can get a Backstage user token that the API accepts, and what
+// they change is audited under the guest's ref.
+func TestDemoGuestIdentity(t *testing.T) {
+	t.Setenv("GREENROOM_CONFIG", "")
+	data := t.TempDir()
+	base := startServe(t, "--data-dir", data)
+	req, _ := http.NewRequest("GET", base+"/api/auth/guest/refresh", nil)
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ident struct {
+		BackstageIdentity struct {
+			Token    string
+			Identity struct{ UserEntityRef string }
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&ident)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || ident.BackstageIdentity.Identity.UserEntityRef != demoGuest || ident.BackstageIdentity.Token == "" {
+		t.Fatalf("guest refresh: %d %+v", resp.StatusCode, ident)
+	}
+	req, _ = http.NewRequest("POST", base+"/api/catalog/refresh", bytes.NewReader([]byte(`{"entityRef":"component:default/order-service"}`)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+ident.BackstageIdentity.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("refresh with the guest's token: %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("POST", base+"/api/catalog/refresh", bytes.NewReader([]byte(`{"entityRef":"component:default/order-service"}`)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+ident.BackstageIdentity.Token+"x")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a tampered token: %d, want 401", resp.StatusCode)
+	}
+	st, err := audit.OpenSQLite(filepath.Join(data, "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.Query(context.Background(), audit.Filter{EventID: "entity-mutate"})
+	if err != nil || len(events) == 0 {
+		t.Fatalf("no entity-mutate event: %v", err)
+	}
+	if events[0].Actor.ActorID != demoGuest {
+		t.Errorf("the refresh's actor is %q, want %s", events[0].Actor.ActorID, demoGuest)
+	}
+	resp, err = http.Get(base + "/catalog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(page, []byte(`class="signed-in"`)) || !bytes.Contains(page, []byte("Guest")) {
+		t.Errorf("the header does not show the guest")
+	}
+	for _, f := range []string{"audit.db", "audit.db-wal", "sessions.db", "sessions.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(data, f))
+		if bytes.Contains(b, []byte(ident.BackstageIdentity.Token)) {
+			t.Errorf("the user token is in %s", f)
 		}
 	}
 }

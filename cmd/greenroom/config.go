@@ -75,6 +75,8 @@ var knownKeys = map[string]bool{
 	// read and checked by the plugins and the URL reader
 	"plugins": true, "catalog.providers": true, "events": true,
 	"backend.reading": true, "greenroom.reading": true,
+	// read and checked by sign-in (web/auth)
+	"auth": true, "backend.auth": true, "includeTransitiveGroupOwnership": true,
 }
 
 var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

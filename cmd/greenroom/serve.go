@@ -50,7 +50,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer auditStore.Close()
 	// Mutations through the API and the pages are recorded; who made them
 	// is known once sign-in lands (until then every visitor is the guest).
-	auditor := &audit.Auditor{Store: auditStore, Log: a.log, RequestID: middleware.GetReqID}
+	auditor := &audit.Auditor{Store: auditStore, Log: a.log, RequestID: middleware.GetReqID, ActorOf: actorOf}
+	signIn, closeAuth, err := a.startAuth(auditor)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
+	defer closeAuth()
 	scaffAPI := scaff.API()
 	scaffAPI.Audit = auditor
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
@@ -75,7 +81,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
-			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor,
+			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor, Auth: signIn,
 			Plugins: a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -458,3 +458,9 @@ type APIAuditor struct{ A *Auditor }
 func (x APIAuditor) Begin(ctx context.Context, r *http.Request, plugin, eventID, severity string, meta map[string]any) interface{ Done(error) } {
 	return x.A.Begin(ctx, r, plugin, eventID, Severity(severity), meta)
 }
+
+// Recorded is one already-shaped event from a package that emits its own
+// (sign-in): stored and logged as it is.
+func (a *Auditor) Recorded(ctx context.Context, e Event) {
+	a.write(context.WithoutCancel(ctx), e)
+}

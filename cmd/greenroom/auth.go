@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/web/audit"
+	"github.com/greenroom-dev/greenroom/web/auth"
+)
+
+// demoGuest is who visits the bundled demo: Backstage's guest, as a
+// person of the demo company so the pages have someone to be personal to.
+const demoGuest = "user:default/guest"
+
+// startAuth makes the sign-in service from auth.* and backend.auth.*
+// (Backstage's keys). The bundled demo gets the guest provider, so
+// `greenroom serve` needs no configuration; a real config turns guest on
+// only if it says so.
+func (a *app) startAuth(auditor *audit.Auditor) (*auth.Auth, func(), error) {
+	cfg, err := auth.DecodeConfig(plugins.NewConfig(a.cfg.Raw))
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.cfg.Demo && cfg.Guest == nil {
+		cfg.Guest = &auth.GuestConfig{UserEntityRef: demoGuest, OwnershipEntityRefs: []string{demoGuest}}
+	}
+	sessions, err := auth.OpenSQLiteSessions(filepath.Join(a.cfg.DataDir, "sessions.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	base := strings.TrimSuffix(str(lookupRaw(a.cfg.Raw, "backend", "baseUrl")), "/")
+	if base == "" {
+		base = "http://" + a.cfg.Addr
+	}
+	au, err := auth.New(auth.Options{
+		Config: cfg, BaseURL: base, BasePath: "/api/auth",
+		Users: catalogUsers{store: a.store}, Sessions: sessions,
+		KeyFile: filepath.Join(a.cfg.DataDir, "auth-signing-key.pem"),
+		Auditor: authAuditor{auditor}, Log: a.log,
+		// The identity provider is the admin's choice (metadataUrl), on
+		// any address, like an integration's host.
+		HTTP:        &http.Client{Timeout: 30 * time.Second},
+		Secure:      strings.HasPrefix(base, "https://"),
+		Development: a.cfg.Demo,
+		RequestID:   func(r *http.Request) string { return middleware.GetReqID(r.Context()) },
+	})
+	if err != nil {
+		sessions.Close()
+		return nil, nil, fmt.Errorf("auth: %w", err)
+	}
+	return au, func() { sessions.Close() }, nil
+}
+
+func lookupRaw(raw map[string]any, path ...string) any {
+	var v any = raw
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// authAuditor records sign-in's events in the audit log.
+type authAuditor struct{ a *audit.Auditor }
+
+func (x authAuditor) Record(ctx context.Context, e auth.Event) {
+	ev := audit.Event{Plugin: e.Plugin, EventID: e.ID, Severity: audit.Severity(e.Severity), Status: audit.Status(e.Status),
+		Actor: audit.Actor{ActorID: e.Actor, IP: e.IP, UserAgent: e.UserAgent}, Meta: e.Meta, Error: e.Error, RequestID: e.RequestID}
+	if e.Method != "" {
+		ev.Request = &audit.Request{URL: e.URL, Method: e.Method}
+	}
+	x.a.Recorded(ctx, ev)
+}
+
+// actorOf is who made a request, for the audit log.
+func actorOf(r *http.Request) string {
+	id, _ := auth.FromContext(r.Context())
+	return id.ActorID()
+}
