@@ -94,6 +94,8 @@ type Server struct {
 	// /api/auth; nil: every visitor is anonymous. Nothing is refused on
 	// identity yet — permissions decide that (issue 13).
 	Auth Auth
+	// PermissionAPI is Backstage's permission backend at /api/permission.
+	PermissionAPI http.Handler
 	// Audit records the pages' mutations (registering, refreshing and
 	// unregistering locations; creating, cancelling and retrying tasks);
 	// nil records nothing.
@@ -163,6 +165,9 @@ func (s *Server) Handler() http.Handler {
 	// their mount point, whatever router they use.
 	if s.EventsAPI != nil {
 		r.Mount("/api/events", http.StripPrefix("/api/events", s.EventsAPI))
+	}
+	if s.PermissionAPI != nil {
+		r.Mount("/api/permission", http.StripPrefix("/api/permission", s.PermissionAPI))
 	}
 	for id, h := range s.PluginAPIs {
 		r.Mount("/api/"+id, http.StripPrefix("/api/"+id, h))

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/rbac"
 	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/web/auth"
 )
@@ -86,4 +90,43 @@ func (x authAuditor) Record(ctx context.Context, e auth.Event) {
 func actorOf(r *http.Request) string {
 	id, _ := auth.FromContext(r.Context())
 	return id.ActorID()
+}
+
+// startPermissions loads the RBAC policy (permission.*, RHDH's files,
+// relative to the config file's directory) for /api/permission.
+func (a *app) startPermissions(configDir string) (*rbac.Service, error) {
+	s, err := rbac.ReadSettings(plugins.NewConfig(a.cfg.Raw))
+	if err != nil {
+		return nil, err
+	}
+	return rbac.NewService(s, configDir, a.log)
+}
+
+// permissionUser is the policy's view of a request's identity.
+func permissionUser(r *http.Request) (rbac.Identity, bool) {
+	id, _ := auth.FromContext(r.Context())
+	switch id.Kind {
+	case auth.KindSession, auth.KindToken, auth.KindGuest:
+		return rbac.Identity{Ref: id.UserRef, OwnershipRefs: id.OwnershipRefs}, id.UserRef != ""
+	}
+	return rbac.Identity{}, false
+}
+
+// catalogResource reads a catalog entity for a conditional decision.
+func (a *app) catalogResource(ctx context.Context, resourceType, ref string) (map[string]any, error) {
+	if resourceType != rbac.ResourceCatalogEntity {
+		return nil, nil
+	}
+	final, err := a.store.FinalByRef(ctx, strings.ToLower(ref))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(final, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -77,6 +77,8 @@ var knownKeys = map[string]bool{
 	"backend.reading": true, "greenroom.reading": true,
 	// read and checked by sign-in (web/auth)
 	"auth": true, "backend.auth": true, "includeTransitiveGroupOwnership": true,
+	// read and checked by the permission policy (plugins/rbac)
+	"permission": true,
 }
 
 var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/search"
+	"github.com/greenroom-dev/greenroom/plugins/rbac"
 	"github.com/greenroom-dev/greenroom/techdocs"
 	"github.com/greenroom-dev/greenroom/web"
 	"github.com/greenroom-dev/greenroom/web/audit"
@@ -57,6 +58,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	defer closeAuth()
+	configDir := "."
+	if s.config != "" {
+		configDir = filepath.Dir(s.config)
+	}
+	perms, err := a.startPermissions(configDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "greenroom serve: %v\n", err)
+		return 1
+	}
 	scaffAPI := scaff.API()
 	scaffAPI.Audit = auditor
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
@@ -82,7 +92,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
 			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor, Auth: signIn,
-			Plugins: a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
+			PermissionAPI: rbac.AuthorizeHandler(perms, permissionUser, a.catalogResource),
+			Plugins:       a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -122,6 +133,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		// as they arrive, health checks run every minute.
 		wg.Go(func() { a.plugins.Run(bg, providerLocations{store: a.store, engine: a.engine}) })
 		wg.Go(func() { pluginSearch{host: a.plugins, index: index, log: a.log}.run(bg, 5*time.Minute) })
+		wg.Go(func() { perms.Run(bg, 2*time.Second) })
 		if err := a.engine.Run(bg); err != nil && bg.Err() == nil {
 			a.log.Error("refresh loop", "error", err)
 		}

@@ -56,6 +56,8 @@ const (
 	// Set by ApplyTo: the conditions were decided on a resource.
 	ReasonConditionsMet    Reason = "conditions-met"
 	ReasonConditionsNotMet Reason = "conditions-not-met"
+	// permission.enabled is off: everything is allowed, as in Backstage.
+	ReasonPermissionsDisabled Reason = "permissions-disabled"
 )
 
 // Explanation is why a decision came out as it did: the rows or
@@ -91,6 +93,8 @@ func (e Explanation) Summary() string {
 		return strings.Join(parts, "; ")
 	}
 	switch e.Reason {
+	case ReasonPermissionsDisabled:
+		return "allowed: permissions are off (permission.enabled is false)"
 	case ReasonNoUser:
 		return "denied: the request has no signed-in user"
 	case ReasonSuperUser:
