@@ -128,6 +128,13 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) {
 		render(http.StatusForbidden)
 		return
 	}
+	if s.Authorize != nil {
+		if err := s.Authorize(r, "catalog.location.create", nil); err != nil {
+			f.Error = err.Error()
+			render(http.StatusForbidden)
+			return
+		}
+	}
 	loc, _, err := s.Catalog.AddLocation(ctx, spec.Type, spec.Target, "api")
 	if err != nil {
 		s.fail(w, r, err)
@@ -212,6 +219,12 @@ func (s *Server) locationAction(w http.ResponseWriter, r *http.Request, act func
 		s.render(w, r, http.StatusForbidden, errorPage(s.page(r, "Read-only", ""), "Read-only catalog", "Locations cannot be changed on this server."))
 		return
 	}
+	// Refreshing a location re-reads what it already holds (Backstage has
+	// no location refresh permission); unregistering needs
+	// catalog.location.delete.
+	if done == "unregister" && !s.allowed(w, r, "catalog.location.delete", nil) {
+		return
+	}
 	l, err := s.Catalog.Location(r.Context(), chi.URLParam(r, "id"))
 	if errors.Is(err, store.ErrNotFound) {
 		s.notFound(w, r, "There is no such location.")
@@ -263,4 +276,17 @@ func since(t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return t.Format("2006-01-02 15:04")
+}
+
+// allowed asks Authorize and, on a refusal, answers with a page that says
+// what was refused and whom to ask.
+func (s *Server) allowed(w http.ResponseWriter, r *http.Request, permission string, resource []byte) bool {
+	if s.Authorize == nil {
+		return true
+	}
+	if err := s.Authorize(r, permission, resource); err != nil {
+		s.render(w, r, http.StatusForbidden, errorPage(s.page(r, "Not allowed", ""), "Not allowed", err.Error()))
+		return false
+	}
+	return true
 }

@@ -96,6 +96,10 @@ type Server struct {
 	Auth Auth
 	// PermissionAPI is Backstage's permission backend at /api/permission.
 	PermissionAPI http.Handler
+	// Authorize, when set, decides a permission for the request's user
+	// before a page changes something (the catalog API's hook); its error
+	// is shown to the person.
+	Authorize func(r *http.Request, permission string, resource []byte) error
 	// Audit records the pages' mutations (registering, refreshing and
 	// unregistering locations; creating, cancelling and retrying tasks);
 	// nil records nothing.

@@ -63,6 +63,23 @@ type Server struct {
 	// Audit records mutations (location create/delete, entity delete and
 	// refresh); nil records nothing.
 	Audit Auditor
+	// Authorize, when set, decides a permission (Backstage's name, e.g.
+	// catalog.entity.delete) for the request's user, on the entity's
+	// stored JSON for resource permissions (nil for basic ones); its
+	// error is the 403's message.
+	Authorize func(r *http.Request, permission string, resource []byte) error
+}
+
+// authorize asks Authorize, answering a refusal as Backstage's
+// NotAllowedError.
+func (s *Server) authorize(r *http.Request, permission string, resource []byte) error {
+	if s.Authorize == nil {
+		return nil
+	}
+	if err := s.Authorize(r, permission, resource); err != nil {
+		return notAllowed("%s", err.Error())
+	}
+	return nil
 }
 
 // Routes returns the router to mount at /api/catalog.
@@ -613,7 +630,15 @@ func (s *Server) deleteByUID(w http.ResponseWriter, r *http.Request) error {
 	// Backstage refreshes the parent at once, so an entity its location
 	// still emits comes back: remember the root before deleting.
 	root := ""
-	if final, err := s.Store.FinalByUID(r.Context(), uid); err == nil {
+	final, ferr := s.Store.FinalByUID(r.Context(), uid)
+	if ferr == nil {
+		if err := s.authorize(r, "catalog.entity.delete", final); err != nil {
+			return err
+		}
+	} else if err := s.authorize(r, "catalog.entity.delete", nil); err != nil {
+		return err
+	}
+	if ferr == nil {
 		var e struct {
 			Kind     string `json:"kind"`
 			Metadata struct{ Name, Namespace string }
@@ -813,6 +838,10 @@ func (s *Server) postRefresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	final, _ := s.Store.FinalByRef(r.Context(), ref.String())
+	if err := s.authorize(r, "catalog.entity.refresh", final); err != nil {
+		return err
+	}
 	if s.Ingester != nil {
 		s.Ingester.Refresh(root)
 	}
@@ -961,6 +990,9 @@ func (s *Server) postLocation(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkType(spec.Type); err != nil {
 		return err
 	}
+	if err := s.authorize(r, "catalog.location.create", nil); err != nil {
+		return err
+	}
 	if s.CheckLocation != nil {
 		if err := s.CheckLocation(r.Context(), spec); err != nil {
 			return notAllowed("%s", err.Error())
@@ -1050,6 +1082,9 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) error {
 		return notAllowed("This operation not allowed in readonly mode")
 	}
 	id := chi.URLParam(r, "id")
+	if err := s.authorize(r, "catalog.location.delete", nil); err != nil {
+		return err
+	}
 	l, err := s.Store.Location(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.Source != "api") {
 		return notFound("Found no location with ID %s", id)
@@ -1075,6 +1110,9 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) error {
 		return notAllowed("This operation not allowed in readonly mode")
 	}
 	if err := s.checkType(spec.Type); err != nil {
+		return err
+	}
+	if err := s.authorize(r, "catalog.location.create", nil); err != nil {
 		return err
 	}
 	id := chi.URLParam(r, "id")

@@ -66,3 +66,75 @@ permission:
 		t.Errorf("health: %s", b)
 	}
 }
+
+// With permissions on, the API's mutations follow the policy: an allowed
+// registration goes through, a denied delete is a 403 that says what was
+// refused and whom to ask, and a template run without a row is refused.
+func TestPermissionEnforced(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "catalog.yaml"), []byte(`apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: pat}
+spec: {memberOf: [ops]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: ops}
+spec: {type: team, children: []}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: billing}
+spec: {type: service, lifecycle: production, owner: group:default/finance}
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "rbac.csv"), []byte(`p, role:default/ops, catalog.location.create, create, allow
+p, role:default/ops, catalog-entity, read, allow
+p, role:default/ops, catalog.entity.delete, delete, deny
+g, group:default/ops, role:default/ops
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, "app-config.yaml"), []byte(`
+catalog:
+  rules: [{allow: [User, Group, Component, Location]}]
+  locations: [{type: file, target: ./catalog.yaml}]
+backend:
+  reading:
+    allow: [{host: '127.0.0.1:9'}]
+auth:
+  providers:
+    guest: {userEntityRef: user:default/pat, dangerouslyAllowOutsideDevelopment: true}
+permission:
+  enabled: true
+  rbac:
+    policies-csv-file: ./rbac.csv
+`), 0o644)
+	base := startServe(t, "--config", filepath.Join(dir, "app-config.yaml"), "--data-dir", t.TempDir())
+	do := func(method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do("POST", "/api/catalog/locations", `{"type":"url","target":"http://127.0.0.1:9/catalog-info.yaml"}`); code != 201 {
+		t.Errorf("an allowed registration: %d %s", code, body)
+	}
+	var e struct{ Metadata struct{ UID string } }
+	if code := getJSON(t, base+"/api/catalog/entities/by-name/component/default/billing", &e); code != 200 || e.Metadata.UID == "" {
+		t.Fatalf("billing: %d", code)
+	}
+	code, body := do("DELETE", "/api/catalog/entities/by-uid/"+e.Metadata.UID, "")
+	if code != 403 || !strings.Contains(body, "NotAllowedError") || !strings.Contains(body, "user:default/pat may not delete this entity") ||
+		!strings.Contains(body, "group:default/finance (its owner)") || strings.Contains(body, "rbac.csv") {
+		t.Errorf("a denied delete: %d %s", code, body)
+	}
+	if code := getJSON(t, base+"/api/catalog/entities/by-name/component/default/billing", nil); code != 200 {
+		t.Errorf("the entity was deleted anyway: %d", code)
+	}
+	if code, body := do("POST", "/api/scaffolder/v2/tasks", `{"templateRef":"template:default/x","values":{}}`); code != 403 || !strings.Contains(body, "may not run templates") {
+		t.Errorf("a template run without a row: %d %s", code, body)
+	}
+}

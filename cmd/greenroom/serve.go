@@ -69,6 +69,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	scaffAPI := scaff.API()
 	scaffAPI.Audit = auditor
+	scaffAPI.Authorize = a.authorizer(perms)
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
 	var ready atomic.Bool
@@ -87,12 +88,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			CatalogAPI: (&api.Server{
 				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
 				AllowedLocationTypes: registrable, CheckLocation: a.checkLocation,
-				Audit: audit.APIAuditor{A: auditor},
+				Audit: audit.APIAuditor{A: auditor}, Authorize: a.authorizer(perms),
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
 			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor, Auth: signIn,
 			PermissionAPI: rbac.AuthorizeHandler(perms, permissionUser, a.catalogResource),
+			Authorize:     a.authorizer(perms),
 			Plugins:       a.plugins, PluginAPIs: a.plugins.Routes(), EventsAPI: a.plugins.EventsHandler(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -59,6 +59,9 @@ type Server struct {
 	// Audit records task creation, cancellation and retries; nil records
 	// nothing.
 	Audit *audit.Auditor
+	// Authorize, when set, decides a basic permission (scaffolder.task.create)
+	// for the request's user; its error is the 403's message.
+	Authorize func(r *http.Request, permission string, resource []byte) error
 }
 
 // Routes returns the router to mount at /api/scaffolder.
@@ -251,6 +254,12 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	if b.TemplateRef == "" {
 		writeError(w, r, catalogapi.InputError("templateRef is required"))
 		return
+	}
+	if s.Authorize != nil {
+		if err := s.Authorize(r, "scaffolder.task.create", nil); err != nil {
+			writeError(w, r, &catalogapi.Error{Name: "NotAllowedError", Message: err.Error()})
+			return
+		}
 	}
 	ref, err := normalizeRef(b.TemplateRef)
 	if err != nil {
