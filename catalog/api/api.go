@@ -68,6 +68,9 @@ type Server struct {
 	// stored JSON for resource permissions (nil for basic ones); its
 	// error is the 403's message.
 	Authorize func(r *http.Request, permission string, resource []byte) error
+	// Reads, when set, is what the request's user may read
+	// (catalog.entity.read); nil: everything.
+	Reads func(r *http.Request) ReadPolicy
 }
 
 // authorize asks Authorize, answering a refusal as Backstage's
@@ -231,6 +234,9 @@ func (s *Server) getEntities(w http.ResponseWriter, r *http.Request) error {
 	}
 	filter, err := predicateOf(filterJSON)
 	if err != nil {
+		return err
+	}
+	if filter, err = s.readable(r, filter); err != nil {
 		return err
 	}
 	fields, err := parseFields(q, nil)
@@ -520,6 +526,10 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request, c queryCursor,
 		}
 		filter = p
 	}
+	var err error
+	if filter, err = s.readable(r, filter); err != nil {
+		return err
+	}
 	req := store.QueryRequest{Filter: filter, Limit: limit, Backwards: c.IsPrevious}
 	if len(c.OrderFields) > 0 {
 		req.SortField, req.Desc = c.OrderFields[0].Field, c.OrderFields[0].Order == "desc"
@@ -615,7 +625,7 @@ func writeSingle(w http.ResponseWriter, final []byte) error {
 func (s *Server) getByUID(w http.ResponseWriter, r *http.Request) error {
 	uid := chi.URLParam(r, "uid")
 	final, err := s.Store.FinalByUID(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.canRead(r, final)) {
 		return notFound("No entity with uid %s", uid)
 	}
 	if err != nil {
@@ -669,7 +679,7 @@ func refFromPath(r *http.Request) (kind, ns, name, ref string) {
 func (s *Server) getByName(w http.ResponseWriter, r *http.Request) error {
 	kind, ns, name, ref := refFromPath(r)
 	final, err := s.Store.FinalByRef(r.Context(), ref)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !s.canRead(r, final)) {
 		return notFound("No entity named '%s' found, with kind '%s' in namespace '%s'", name, kind, ns)
 	}
 	if err != nil {
@@ -682,7 +692,7 @@ func (s *Server) getByName(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getAncestry(w http.ResponseWriter, r *http.Request) error {
 	_, _, _, ref := refFromPath(r)
 	items, err := s.Store.Ancestry(r.Context(), ref)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(items) > 0 && !s.canRead(r, items[0].Final)) {
 		return notFound("No such entity %s", ref)
 	}
 	if err != nil {
@@ -697,6 +707,9 @@ func (s *Server) getAncestry(w http.ResponseWriter, r *http.Request) error {
 		Items         []item `json:"items"`
 	}{RootEntityRef: ref}
 	for _, it := range items {
+		if !s.canRead(r, it.Final) {
+			continue // a location the user may not read stays out of the chain
+		}
 		out.Items = append(out.Items, item{Entity: it.Final, ParentEntityRefs: it.ParentRefs})
 	}
 	WriteJSON(w, http.StatusOK, out)
@@ -743,6 +756,9 @@ func (s *Server) postByRefs(w http.ResponseWriter, r *http.Request) error {
 	}
 	fields, err := parseFields(q, body.Fields)
 	if err != nil {
+		return err
+	}
+	if filter, err = s.readable(r, filter); err != nil {
 		return err
 	}
 	items, err := s.Store.ByRefs(r.Context(), *body.EntityRefs, filter)
@@ -811,6 +827,10 @@ func (s *Server) postFacets(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeFacets(w http.ResponseWriter, r *http.Request, facets []string, filter store.Predicate) error {
+	filter, err := s.readable(r, filter)
+	if err != nil {
+		return err
+	}
 	res, err := s.Store.Facets(r.Context(), facets, filter)
 	if err != nil {
 		return err
@@ -1147,6 +1167,11 @@ func (s *Server) putLocation(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) getLocationByEntity(w http.ResponseWriter, r *http.Request) error {
 	_, _, _, ref := refFromPath(r)
 	root, err := s.Store.EntityRoot(r.Context(), ref)
+	if err == nil && s.Reads != nil {
+		if final, ferr := s.Store.FinalByRef(r.Context(), ref); ferr != nil || !s.canRead(r, final) {
+			err = store.ErrNotFound
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("found no entity for ref %s", ref)
 	}

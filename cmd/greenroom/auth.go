@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5/middleware"
 
+	catalogapi "github.com/greenroom-dev/greenroom/catalog/api"
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/plugins/rbac"
@@ -182,5 +183,36 @@ func (a *app) authorizer(perms *rbac.Service) func(r *http.Request, name string,
 			who = "You (not signed in)"
 		}
 		return fmt.Errorf("%s may not %s (%s); ask %s", who, what, name, ask)
+	}
+}
+
+// readPolicy is catalog.entity.read for a request's user, decided once
+// per request: a filter for queries and a check of one entity.
+type readPolicy struct{ d rbac.Decision }
+
+func (p readPolicy) Filter() (store.Predicate, error) { return p.d.Predicate() }
+
+func (p readPolicy) Allows(final []byte) bool {
+	switch p.d.Result {
+	case rbac.Allow:
+		return true
+	case rbac.Conditional:
+		var m map[string]any
+		if json.Unmarshal(final, &m) != nil {
+			return false
+		}
+		return p.d.ApplyTo(m).Result == rbac.Allow
+	}
+	return false
+}
+
+// reads is the catalog API's read policy (nil with permissions off).
+func reads(perms *rbac.Service) func(r *http.Request) catalogapi.ReadPolicy {
+	if !perms.Enabled() {
+		return nil
+	}
+	return func(r *http.Request) catalogapi.ReadPolicy {
+		user, _ := permissionUser(r)
+		return readPolicy{d: perms.Decide(user, rbac.CatalogEntityRead)}
 	}
 }

@@ -88,7 +88,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			CatalogAPI: (&api.Server{
 				Store: a.store, Ingester: a.engine, Readonly: a.cfg.Readonly,
 				AllowedLocationTypes: registrable, CheckLocation: a.checkLocation,
-				Audit: audit.APIAuditor{A: auditor}, Authorize: a.authorizer(perms),
+				Audit: audit.APIAuditor{A: auditor}, Authorize: a.authorizer(perms), Reads: reads(perms),
 			}).Routes(),
 			SearchAPI: search.Handler(index),
 			Docs:      docs, TechDocsAPI: docs.Handler(),
