@@ -233,7 +233,7 @@ func (v searchView) lastHit() int { return (v.Q.Page-1)*searchPageSize + len(v.H
 // search-results: the results alone, when paging).
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	q := parseSearchQuery(r.URL.Query())
-	if s.Search == nil {
+	if s.Search == nil || restricted(r.Context()) {
 		// No index: the catalog's text filter finds entities by name and title.
 		cq := catalogQuery{Kind: "", Text: q.Term, Page: 1, Size: defaultPageSize, Sort: "name"}
 		http.Redirect(w, r, cq.URL(), http.StatusSeeOther)
@@ -475,7 +475,7 @@ type suggestView struct {
 // a last option leading to every result.
 func (s *Server) searchSuggest(w http.ResponseWriter, r *http.Request) {
 	term := strings.TrimSpace(r.URL.Query().Get("q"))
-	if term == "" || s.Search == nil || utf8.RuneCountInString(term) > search.MaxTermLength {
+	if term == "" || s.Search == nil || restricted(r.Context()) || utf8.RuneCountInString(term) > search.MaxTermLength {
 		s.render(w, r, http.StatusOK, templ.NopComponent)
 		return
 	}

@@ -94,6 +94,9 @@ type Server struct {
 	// /api/auth; nil: every visitor is anonymous. Nothing is refused on
 	// identity yet — permissions decide that (issue 13).
 	Auth Auth
+	// Reads, when set, is what the request's user may read of the
+	// catalog; the pages apply it to every query (nil: everything).
+	Reads func(r *http.Request) ReadPolicy
 	// PermissionAPI is Backstage's permission backend at /api/permission.
 	PermissionAPI http.Handler
 	// Authorize, when set, decides a permission for the request's user
@@ -119,6 +122,12 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RequestID, middleware.Recoverer)
 	if s.Auth != nil {
 		r.Use(s.Auth.OptionalMiddleware)
+	}
+	if s.Reads != nil {
+		r.Use(s.withReads)
+		s.Catalog = scopedCatalog{s.Catalog}
+	}
+	if s.Auth != nil {
 		r.Mount("/api/auth", http.StripPrefix("/api/auth", s.Auth.Handler()))
 	}
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/plugins/rbac"
+	"github.com/greenroom-dev/greenroom/web"
 	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/web/auth"
 )
@@ -215,4 +216,54 @@ func reads(perms *rbac.Service) func(r *http.Request) catalogapi.ReadPolicy {
 		user, _ := permissionUser(r)
 		return readPolicy{d: perms.Decide(user, rbac.CatalogEntityRead)}
 	}
+}
+
+// guardReads keeps the search and TechDocs APIs from answering past the
+// read policy: TechDocs of an entity the user may not read are not found,
+// and search — whose index cannot yet apply a conditional read inside its
+// query — is refused for users whose reads are restricted (the pages'
+// search falls back to the catalog's filtered text match instead).
+func (a *app) guardReads(perms *rbac.Service, searchAPI, techdocsAPI http.Handler) (http.Handler, http.Handler) {
+	rp := reads(perms)
+	if rp == nil {
+		return searchAPI, techdocsAPI
+	}
+	restricted := func(r *http.Request) (catalogapi.ReadPolicy, bool) {
+		p := rp(r)
+		f, err := p.Filter()
+		return p, err != nil || f != nil
+	}
+	search := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := restricted(r); ok {
+			catalogapi.WriteError(w, r, &catalogapi.Error{Name: "NotAllowedError",
+				Message: "Search is not available to users whose catalog access is restricted yet; use the catalog's filters"})
+			return
+		}
+		searchAPI.ServeHTTP(w, r)
+	})
+	docs := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := restricted(r); ok {
+			// /metadata/{techdocs|entity}/{ns}/{kind}/{name}, /static/docs/{ns}/{kind}/{name}/…
+			parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/techdocs/"), "/")
+			if len(parts) >= 5 {
+				ref := strings.ToLower(parts[3] + ":" + parts[2] + "/" + parts[4])
+				final, err := a.store.FinalByRef(r.Context(), ref)
+				if err != nil || !p.Allows(final) {
+					catalogapi.WriteError(w, r, &catalogapi.Error{Name: "NotFoundError", Message: "No entity " + ref})
+					return
+				}
+			}
+		}
+		techdocsAPI.ServeHTTP(w, r)
+	})
+	return search, docs
+}
+
+// pageReads is the pages' read policy (nil with permissions off).
+func pageReads(perms *rbac.Service) func(r *http.Request) web.ReadPolicy {
+	rp := reads(perms)
+	if rp == nil {
+		return nil
+	}
+	return func(r *http.Request) web.ReadPolicy { return rp(r) }
 }

@@ -232,4 +232,30 @@ permission:
 	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte(`{"items":[null,{`)) || bytes.Contains(b, []byte("billing")) {
 		t.Errorf("by-refs: %s", b)
 	}
+
+	// the pages apply the same policy
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if code, page := get("/catalog?kind=component"); code != 200 || !strings.Contains(page, "ledger") || strings.Contains(page, "billing") {
+		t.Errorf("catalog page: %d, ledger %v, billing %v", code, strings.Contains(page, "ledger"), strings.Contains(page, "billing"))
+	}
+	if code, _ := get("/catalog/default/component/billing"); code != 404 {
+		t.Errorf("a denied entity's page: %d, want 404", code)
+	}
+	if code, page := get("/catalog/default/component/ledger"); code != 200 || !strings.Contains(page, "ledger") {
+		t.Errorf("an owned entity's page: %d", code)
+	}
+	if code, body := get("/api/search/query?term=billing"); code != 403 || strings.Contains(body, `"billing"`) {
+		t.Errorf("search API for a restricted user: %d %s", code, body)
+	}
+	if code, body := get("/api/techdocs/metadata/entity/default/component/billing"); code != 404 {
+		t.Errorf("TechDocs of a denied entity: %d %s", code, body)
+	}
 }

@@ -70,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	scaffAPI := scaff.API()
 	scaffAPI.Audit = auditor
 	scaffAPI.Authorize = a.authorizer(perms)
+	searchAPI, techdocsAPI := a.guardReads(perms, search.Handler(index), docs.Handler())
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
 	var ready atomic.Bool
@@ -90,8 +91,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				AllowedLocationTypes: registrable, CheckLocation: a.checkLocation,
 				Audit: audit.APIAuditor{A: auditor}, Authorize: a.authorizer(perms), Reads: reads(perms),
 			}).Routes(),
-			SearchAPI: search.Handler(index),
-			Docs:      docs, TechDocsAPI: docs.Handler(),
+			SearchAPI: searchAPI,
+			Docs:      docs, TechDocsAPI: techdocsAPI,
+			Reads:         pageReads(perms),
 			ScaffolderAPI: scaffAPI.Routes(), Scaffolder: scaff, Audit: auditor, Auth: signIn,
 			PermissionAPI: rbac.AuthorizeHandler(perms, permissionUser, a.catalogResource),
 			Authorize:     a.authorizer(perms),
