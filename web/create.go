@@ -264,8 +264,15 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !s.allowed(w, r, "scaffolder.task.create", nil) {
+		return
+	}
 	params, secrets := form.SplitSecrets(t.Parameters, values)
-	id, err := s.Scaffolder.Start(r.Context(), task.Spec{TemplateRef: ref, Template: t, Parameters: params, Secrets: secrets})
+	spec := task.Spec{TemplateRef: ref, Template: t, Parameters: params, Secrets: secrets}
+	if s.TaskUser != nil {
+		spec.User = s.TaskUser(r)
+	}
+	id, err := s.Scaffolder.Start(r.Context(), spec)
 	if err != nil {
 		v := s.newWizard(r, t, ref, page, values)
 		v.Error = "The task could not be started: " + err.Error()

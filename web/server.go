@@ -23,6 +23,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/ingest"
 	"github.com/greenroom-dev/greenroom/catalog/store"
+	"github.com/greenroom-dev/greenroom/scaffolder/task"
 	"github.com/greenroom-dev/greenroom/static"
 	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/web/auth"
@@ -94,6 +95,9 @@ type Server struct {
 	// /api/auth; nil: every visitor is anonymous. Nothing is refused on
 	// identity yet — permissions decide that (issue 13).
 	Auth Auth
+	// TaskUser, when set, is who runs a template from the create pages
+	// (the task's createdBy, user.ref and user.entity in templates).
+	TaskUser func(r *http.Request) task.User
 	// Reads, when set, is what the request's user may read of the
 	// catalog; the pages apply it to every query (nil: everything).
 	Reads func(r *http.Request) ReadPolicy

@@ -146,6 +146,21 @@ func TestDemoGuestIdentity(t *testing.T) {
 	if !bytes.Contains(page, []byte(`class="signed-in"`)) || !bytes.Contains(page, []byte("Guest")) {
 		t.Errorf("the header does not show the guest")
 	}
+	// a template run is the guest's: createdBy and user.ref
+	tb, _ := json.Marshal(map[string]any{"templateRef": "template:default/new-go-service", "values": map[string]any{
+		"name": "guest-svc", "owner": "group:default/team-storefront", "repoUrl": "git.freshcart.example?owner=freshcart&repo=guest-svc"}})
+	resp, err = http.Post(base+"/api/scaffolder/v2/tasks", "application/json", bytes.NewReader(tb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	var tk struct{ CreatedBy string }
+	getJSON(t, base+"/api/scaffolder/v2/tasks/"+created.ID, &tk)
+	if tk.CreatedBy != demoGuest {
+		t.Errorf("the task's createdBy is %q, want %s", tk.CreatedBy, demoGuest)
+	}
 	for _, f := range []string{"audit.db", "audit.db-wal", "sessions.db", "sessions.db-wal"} {
 		b, _ := os.ReadFile(filepath.Join(data, f))
 		if bytes.Contains(b, []byte(ident.BackstageIdentity.Token)) {

@@ -16,6 +16,7 @@ import (
 	"github.com/greenroom-dev/greenroom/catalog/store"
 	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/plugins/rbac"
+	"github.com/greenroom-dev/greenroom/scaffolder/task"
 	"github.com/greenroom-dev/greenroom/web"
 	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/web/auth"
@@ -266,4 +267,18 @@ func pageReads(perms *rbac.Service) func(r *http.Request) web.ReadPolicy {
 		return nil
 	}
 	return func(r *http.Request) web.ReadPolicy { return rp(r) }
+}
+
+// taskUser is who runs a template: the signed-in user's ref and User
+// entity (templates read them as user.ref and user.entity), or nobody.
+func (a *app) taskUser(r *http.Request) task.User {
+	id, _ := auth.FromContext(r.Context())
+	if id.UserRef == "" {
+		return task.User{}
+	}
+	u := task.User{Ref: id.UserRef}
+	if final, err := a.store.FinalByRef(r.Context(), strings.ToLower(id.UserRef)); err == nil {
+		json.Unmarshal(final, &u.Entity)
+	}
+	return u
 }

@@ -70,6 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	scaffAPI := scaff.API()
 	scaffAPI.Audit = auditor
 	scaffAPI.Authorize = a.authorizer(perms)
+	scaffAPI.User = a.taskUser
 	searchAPI, techdocsAPI := a.guardReads(perms, search.Handler(index), docs.Handler())
 	docsIndexer := &techdocs.Indexer{Service: docs, Index: index, Catalog: a.store, Log: a.log}
 
