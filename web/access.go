@@ -60,13 +60,7 @@ func and(ctx context.Context, filter store.Predicate) (store.Predicate, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case f == nil:
-		return filter, nil
-	case filter == nil:
-		return f, nil
-	}
-	return store.All{filter, f}, nil
+	return store.And(filter, f), nil
 }
 
 func (c scopedCatalog) Query(ctx context.Context, req store.QueryRequest) ([]store.QueryRow, int, error) {

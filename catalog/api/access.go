@@ -35,13 +35,7 @@ func (s *Server) readable(r *http.Request, filter store.Predicate) (store.Predic
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case f == nil:
-		return filter, nil
-	case filter == nil:
-		return f, nil
-	}
-	return store.All{filter, f}, nil
+	return store.And(filter, f), nil
 }
 
 // canRead decides one stored entity.

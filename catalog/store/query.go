@@ -1030,3 +1030,14 @@ func (s *Store) DeleteByUID(ctx context.Context, uid string) error {
 	defer a.Rollback()
 	return a.deleteOne(ref, id)
 }
+
+// And is a AND b, where a nil predicate means "every entity".
+func And(a, b Predicate) Predicate {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return All{a, b}
+}
