@@ -186,6 +186,9 @@ func (s *Server) Handler() http.Handler {
 	if s.PermissionAPI != nil {
 		r.Mount("/api/permission", http.StripPrefix("/api/permission", s.PermissionAPI))
 	}
+	if s.Audit != nil && s.Audit.Store != nil {
+		r.Mount("/api/audit", s.auditAPI())
+	}
 	for id, h := range s.PluginAPIs {
 		r.Mount("/api/"+id, http.StripPrefix("/api/"+id, h))
 	}
@@ -231,6 +234,9 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/catalog/{namespace}/{kind}/{name}/cards/{plugin}/{view}", s.entityCard)
 		r.Get("/catalog/{namespace}/{kind}/{name}/tabs/{plugin}/{view}", s.entityTab)
 		r.Get("/plugins", s.pluginsPage)
+		if s.Audit != nil && s.Audit.Store != nil {
+			r.Get("/audit", s.auditPage)
+		}
 		r.Get("/catalog-import", s.importPage)
 		r.Post("/catalog-import", audit.Wrap(s.Audit, "catalog", "location-mutate", audit.Medium, importMeta, s.importSubmit))
 		r.Get("/locations", s.locationsPage)

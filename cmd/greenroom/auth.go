@@ -48,9 +48,9 @@ func (a *app) startAuth(auditor *audit.Auditor) (*auth.Auth, func(), error) {
 	}
 	au, err := auth.New(auth.Options{
 		Config: cfg, BaseURL: base, BasePath: "/api/auth",
-		Users: catalogUsers{store: a.store}, Sessions: sessions,
+		Users: auth.CatalogUsers{Store: a.store}, Sessions: sessions,
 		KeyFile: filepath.Join(a.cfg.DataDir, "auth-signing-key.pem"),
-		Auditor: authAuditor{auditor}, Log: a.log,
+		Auditor: auditor, Log: a.log,
 		// The identity provider is the admin's choice (metadataUrl), on
 		// any address, like an integration's host.
 		HTTP:        &http.Client{Timeout: 30 * time.Second},
@@ -75,18 +75,6 @@ func lookupRaw(raw map[string]any, path ...string) any {
 		v = m[p]
 	}
 	return v
-}
-
-// authAuditor records sign-in's events in the audit log.
-type authAuditor struct{ a *audit.Auditor }
-
-func (x authAuditor) Record(ctx context.Context, e auth.Event) {
-	ev := audit.Event{Plugin: e.Plugin, EventID: e.ID, Severity: audit.Severity(e.Severity), Status: audit.Status(e.Status),
-		Actor: audit.Actor{ActorID: e.Actor, IP: e.IP, UserAgent: e.UserAgent}, Meta: e.Meta, Error: e.Error, RequestID: e.RequestID}
-	if e.Method != "" {
-		ev.Request = &audit.Request{URL: e.URL, Method: e.Method}
-	}
-	x.a.Recorded(ctx, ev)
 }
 
 // actorOf is who made a request, for the audit log.
@@ -142,6 +130,7 @@ var permissionWords = map[string]string{
 	"catalog.entity.delete":   "delete this entity",
 	"catalog.entity.refresh":  "refresh this entity",
 	"scaffolder.task.create":  "run templates",
+	"greenroom.audit.read":    "read the audit log",
 }
 
 // authorizer decides one permission for a request's user with the policy

@@ -137,6 +137,12 @@ permission:
 	if code, body := do("POST", "/api/scaffolder/v2/tasks", `{"templateRef":"template:default/x","values":{}}`); code != 403 || !strings.Contains(body, "may not run templates") {
 		t.Errorf("a template run without a row: %d %s", code, body)
 	}
+	// the audit log is for those with greenroom.audit.read (admins)
+	for _, path := range []string{"/audit", "/api/audit/events"} {
+		if code, _ := do("GET", path, ""); code != 403 {
+			t.Errorf("GET %s without greenroom.audit.read: %d, want 403", path, code)
+		}
+	}
 }
 
 // A conditional read (what the user's groups own, plus people) filters

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the store's driver
+
+	"github.com/greenroom-dev/greenroom/web/auth"
 )
 
 // Severity is Backstage's severityLevel.
@@ -459,8 +461,13 @@ func (x APIAuditor) Begin(ctx context.Context, r *http.Request, plugin, eventID,
 	return x.A.Begin(ctx, r, plugin, eventID, Severity(severity), meta)
 }
 
-// Recorded is one already-shaped event from a package that emits its own
-// (sign-in): stored and logged as it is.
-func (a *Auditor) Recorded(ctx context.Context, e Event) {
-	a.write(context.WithoutCancel(ctx), e)
+// Record stores one of sign-in's events (it implements auth.Auditor), so
+// sign-ins and sign-outs are in the same log as everything else.
+func (a *Auditor) Record(ctx context.Context, e auth.Event) {
+	ev := Event{Plugin: e.Plugin, EventID: e.ID, Severity: Severity(e.Severity), Status: Status(e.Status),
+		Actor: Actor{ActorID: e.Actor, IP: e.IP, UserAgent: e.UserAgent}, Meta: e.Meta, Error: e.Error, RequestID: e.RequestID}
+	if e.Method != "" {
+		ev.Request = &Request{URL: e.URL, Method: e.Method}
+	}
+	a.write(context.WithoutCancel(ctx), ev)
 }

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,6 +25,7 @@ import (
 	"github.com/greenroom-dev/greenroom/plugins"
 	"github.com/greenroom-dev/greenroom/plugins/gitea/giteatest"
 	"github.com/greenroom-dev/greenroom/web"
+	"github.com/greenroom-dev/greenroom/web/audit"
 	"github.com/greenroom-dev/greenroom/web/auth"
 )
 
@@ -168,6 +167,13 @@ func TestSignInWithGiteaOIDC(t *testing.T) {
 				t.Errorf("after sign-out the browser is at %s, want %s/", got, s.URL)
 			}
 			p.shot("signin-signed-out" + suffix)
+			// The audit page shows the sign-in and the sign-out, by Jane.
+			p.open(s.URL + "/audit?actor=user:default/jane")
+			events := p.Locator("#audit-events tbody")
+			p.must(p.expect(events).ToContainText("auth.auth-login"))
+			p.must(p.expect(events).ToContainText("auth.auth-logout"))
+			p.must(p.expect(events).ToContainText("succeeded"))
+			p.shot("audit-log" + suffix)
 			// Signed out for good: the server dropped the session, not
 			// only the cookie.
 			if session != nil {
@@ -210,6 +216,8 @@ type signInPortal struct {
 	srv   *httptest.Server
 	log   *lockedBuffer
 	build func(*auth.Auth) http.Handler
+	// auditor keeps the portal's audit log (sign-ins and sign-outs).
+	auditor *audit.Auditor
 }
 
 func startSignInPortal(t *testing.T) *signInPortal {
@@ -237,11 +245,20 @@ func startSignInPortal(t *testing.T) *signInPortal {
 		t.Fatal(err)
 	}
 	s := &signInPortal{URL: "http://" + ln.Addr().String(), dir: dir, st: c.Store, log: &lockedBuffer{}}
+	auditStore, err := audit.OpenSQLite(filepath.Join(dir, "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { auditStore.Close() })
+	s.auditor = &audit.Auditor{Store: auditStore, ActorOf: func(r *http.Request) string {
+		id, _ := auth.FromContext(r.Context())
+		return id.ActorID()
+	}}
 	s.build = func(a *auth.Auth) http.Handler {
 		return (&web.Server{
 			Catalog: c.Store, Ingester: c.Engine, LocationTypes: []string{"url", "git"},
 			CatalogAPI: (&api.Server{Store: c.Store, Ingester: c.Engine, AllowedLocationTypes: []string{"url", "git"}}).Routes(),
-			Auth:       a,
+			Auth:       a, Audit: s.auditor,
 		}).Handler()
 	}
 	s.srv = httptest.NewUnstartedServer(nil)
@@ -271,7 +288,7 @@ func (s *signInPortal) start(t *testing.T, raw map[string]any) {
 	t.Cleanup(func() { sessions.Close() })
 	a, err := auth.New(auth.Options{
 		Config: cfg, BaseURL: s.URL, BasePath: "/api/auth",
-		Users: testUsers{store: s.st}, Sessions: sessions,
+		Users: auth.CatalogUsers{Store: s.st}, Sessions: sessions, Auditor: s.auditor,
 		Log:  slog.New(slog.NewTextHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTP: &http.Client{Timeout: 30 * time.Second},
 	})
@@ -282,47 +299,7 @@ func (s *signInPortal) start(t *testing.T, raw map[string]any) {
 	s.srv.Start()
 }
 
-// testUsers finds people in the test catalog, as cmd/greenroom's
 // catalogUsers does (which package main keeps to itself).
-type testUsers struct{ store *store.Store }
-
-func (u testUsers) ByProfileEmail(ctx context.Context, email string) ([]auth.User, error) {
-	rows, _, err := u.store.Query(ctx, store.QueryRequest{
-		Filter: store.All{
-			store.Field{Key: "kind", Values: []string{"user"}},
-			store.Field{Key: "spec.profile.email", Values: []string{strings.ToLower(email)}},
-		},
-		Limit: 10,
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []auth.User
-	for _, row := range rows {
-		usr, err := testUserOf(row.Final)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, usr)
-	}
-	return out, nil
-}
-
-func (u testUsers) ByRef(ctx context.Context, ref string) (auth.User, error) {
-	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "User", Namespace: catalog.DefaultNamespace})
-	if err != nil {
-		return auth.User{}, fmt.Errorf("%s: %w", ref, auth.ErrUserNotFound)
-	}
-	final, err := u.store.FinalByRef(ctx, r.String())
-	if errors.Is(err, store.ErrNotFound) {
-		return auth.User{}, fmt.Errorf("%s: %w", r, auth.ErrUserNotFound)
-	}
-	if err != nil {
-		return auth.User{}, err
-	}
-	return testUserOf(final)
-}
-
 func testUserOf(final []byte) (auth.User, error) {
 	var e struct {
 		catalog.Entity

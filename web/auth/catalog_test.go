@@ -1,4 +1,4 @@
-package main
+package auth_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func TestCatalogUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ingesttest.Ingest(t, dir, root)
-	u := catalogUsers{store: c.Store}
+	u := auth.CatalogUsers{Store: c.Store}
 	ctx := context.Background()
 
 	got, err := u.ByProfileEmail(ctx, "Ana.Petrovic@freshcart.example")

@@ -1,4 +1,4 @@
-package main
+package auth
 
 import (
 	"context"
@@ -9,23 +9,22 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/catalog/store"
-	"github.com/greenroom-dev/greenroom/web/auth"
 )
 
-// catalogUsers is how sign-in finds people: User entities of the catalog,
+// CatalogUsers is how sign-in finds people: User entities of the catalog,
 // their groups from their memberOf relations, and a group's parents from
 // its childOf relations (for includeTransitiveGroupOwnership).
-type catalogUsers struct{ store *store.Store }
+type CatalogUsers struct{ Store *store.Store }
 
 // maxUsersByEmail bounds a lookup: more than a few Users sharing an
 // email is a catalog mistake the resolver reports, not a list to load.
 const maxUsersByEmail = 10
 
-func (u catalogUsers) ByProfileEmail(ctx context.Context, email string) ([]auth.User, error) {
+func (u CatalogUsers) ByProfileEmail(ctx context.Context, email string) ([]User, error) {
 	if strings.TrimSpace(email) == "" {
 		return nil, nil
 	}
-	rows, _, err := u.store.Query(ctx, store.QueryRequest{
+	rows, _, err := u.Store.Query(ctx, store.QueryRequest{
 		Filter: store.All{
 			store.Field{Key: "kind", Values: []string{"user"}},
 			store.Field{Key: "spec.profile.email", Values: []string{strings.ToLower(email)}},
@@ -35,7 +34,7 @@ func (u catalogUsers) ByProfileEmail(ctx context.Context, email string) ([]auth.
 	if err != nil {
 		return nil, fmt.Errorf("users with email: %w", err)
 	}
-	out := make([]auth.User, 0, len(rows))
+	out := make([]User, 0, len(rows))
 	for i, row := range rows {
 		if i == maxUsersByEmail {
 			break
@@ -49,24 +48,24 @@ func (u catalogUsers) ByProfileEmail(ctx context.Context, email string) ([]auth.
 	return out, nil
 }
 
-func (u catalogUsers) ByRef(ctx context.Context, ref string) (auth.User, error) {
+func (u CatalogUsers) ByRef(ctx context.Context, ref string) (User, error) {
 	r, err := catalog.ParseRef(ref, catalog.RefDefaults{Kind: "User", Namespace: catalog.DefaultNamespace})
 	if err != nil || !strings.EqualFold(r.Kind, "user") {
-		return auth.User{}, fmt.Errorf("%s is not a user ref: %w", ref, auth.ErrUserNotFound)
+		return User{}, fmt.Errorf("%s is not a user ref: %w", ref, ErrUserNotFound)
 	}
-	final, err := u.store.FinalByRef(ctx, r.String())
+	final, err := u.Store.FinalByRef(ctx, r.String())
 	if errors.Is(err, store.ErrNotFound) {
-		return auth.User{}, fmt.Errorf("%s: %w", r, auth.ErrUserNotFound)
+		return User{}, fmt.Errorf("%s: %w", r, ErrUserNotFound)
 	}
 	if err != nil {
-		return auth.User{}, err
+		return User{}, err
 	}
 	return userOf(final)
 }
 
 // Parents are a group's parent groups (its childOf relations).
-func (u catalogUsers) Parents(ctx context.Context, groupRef string) ([]string, error) {
-	final, err := u.store.FinalByRef(ctx, strings.ToLower(groupRef))
+func (u CatalogUsers) Parents(ctx context.Context, groupRef string) ([]string, error) {
+	final, err := u.Store.FinalByRef(ctx, strings.ToLower(groupRef))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -87,7 +86,7 @@ func (u catalogUsers) Parents(ctx context.Context, groupRef string) ([]string, e
 }
 
 // userOf reads what sign-in needs from a stored User entity.
-func userOf(final []byte) (auth.User, error) {
+func userOf(final []byte) (User, error) {
 	var e struct {
 		catalog.Entity
 		Spec struct {
@@ -99,9 +98,9 @@ func userOf(final []byte) (auth.User, error) {
 		} `json:"spec"`
 	}
 	if err := json.Unmarshal(final, &e); err != nil {
-		return auth.User{}, fmt.Errorf("user entity: %w", err)
+		return User{}, fmt.Errorf("user entity: %w", err)
 	}
-	u := auth.User{Ref: e.Entity.Ref().String(), DisplayName: e.Spec.Profile.DisplayName, Email: e.Spec.Profile.Email, Picture: e.Spec.Profile.Picture}
+	u := User{Ref: e.Entity.Ref().String(), DisplayName: e.Spec.Profile.DisplayName, Email: e.Spec.Profile.Email, Picture: e.Spec.Profile.Picture}
 	for _, rel := range e.Relations {
 		if rel.Type == catalog.RelationMemberOf && strings.HasPrefix(rel.TargetRef, "group:") {
 			u.Groups = append(u.Groups, rel.TargetRef)
