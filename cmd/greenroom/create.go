@@ -103,7 +103,7 @@ func cmdCreate(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintf(stderr, "greenroom create: --server must be an http(s) URL, got %q\n", server)
 			return 2
 		}
-		rn = &remoteRunner{base: u.String(), client: &http.Client{Timeout: 60 * time.Second}}
+		rn = &remoteRunner{base: u.String(), client: &http.Client{Timeout: 60 * time.Second}, token: os.Getenv("GREENROOM_TOKEN")}
 	} else {
 		s.quiet = true
 		a, err := setup(ctx, s, stderr)
@@ -381,7 +381,10 @@ func (l *localRunner) EntityURL(ref string) string { return ref }
 type remoteRunner struct {
 	base   string
 	client *http.Client
-	pages  []map[string]any // from Pages, to tell secrets from parameters
+	// token (GREENROOM_TOKEN) is sent as a Bearer token: a static token of
+	// backend.auth.externalAccess or a Backstage user token.
+	token string
+	pages []map[string]any // from Pages, to tell secrets from parameters
 }
 
 func (rr *remoteRunner) do(ctx context.Context, method, path string, body, into any) (int, error) {
@@ -399,6 +402,9 @@ func (rr *remoteRunner) do(ctx context.Context, method, path string, body, into 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if rr.token != "" {
+		req.Header.Set("Authorization", "Bearer "+rr.token)
 	}
 	resp, err := rr.client.Do(req)
 	if err != nil {

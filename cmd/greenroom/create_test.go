@@ -64,4 +64,11 @@ func TestCreateCommand(t *testing.T) {
 	if code, _, _ := create("no-such-template", "--server", base); code != 1 {
 		t.Errorf("unknown template: exit %d", code)
 	}
+	// GREENROOM_TOKEN goes to the portal as a Bearer token: a bad one is
+	// refused there.
+	t.Setenv("GREENROOM_TOKEN", "not-a-token")
+	code, _, errOut = create("new-go-service", "--server", base, "--set", "name=tok-svc")
+	if code != 1 || !strings.Contains(errOut, "Failed to authenticate") {
+		t.Errorf("a bad GREENROOM_TOKEN: exit %d\n%s", code, errOut)
+	}
 }
