@@ -150,7 +150,7 @@ func TestDirDocsOfURLLocations(t *testing.T) {
 	}{
 		{"dir:.", "https://git.example/o/r/blob/main/services/svc/"},
 		{"dir:./docs-site", "https://git.example/o/r/blob/main/services/svc/docs-site"},
-		{"dir:../../shared", "https://git.example/o/r/blob/main/shared"},
+		{"dir:../../common", "https://git.example/o/r/blob/main/common"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {

@@ -90,7 +90,7 @@ func TestFetchRemote(t *testing.T) {
 		},
 		trees: map[string]map[string]remoteFile{
 			"https://git.example/o/r/blob/main/templates/svc/skeleton": skeletonTree,
-			"https://git.example/o/r/blob/main/shared/base":            {"base.txt": {data: "base ${{ values.name }}"}},
+			"https://git.example/o/r/blob/main/skeletons/base":            {"base.txt": {data: "base ${{ values.name }}"}},
 			"https://other.example/o/r/tree/main/skel":                 skeletonTree,
 		},
 	}
@@ -105,8 +105,8 @@ func TestFetchRemote(t *testing.T) {
 		{"fetch:template", map[string]any{"url": "./skeleton", "values": values}, map[string]string{
 			"README.md": "# svc\n", "svc/main.go": "package svc\n", "bin/run.sh": "#!/bin/sh\necho svc\n"},
 			"tree https://git.example/o/r/blob/main/templates/svc/skeleton"},
-		{"fetch:template", map[string]any{"url": "../../shared/base", "values": values, "targetPath": "out"}, map[string]string{"out/base.txt": "base svc"},
-			"tree https://git.example/o/r/blob/main/shared/base"},
+		{"fetch:template", map[string]any{"url": "../../skeletons/base", "values": values, "targetPath": "out"}, map[string]string{"out/base.txt": "base svc"},
+			"tree https://git.example/o/r/blob/main/skeletons/base"},
 		{"fetch:template", map[string]any{"url": "https://other.example/o/r/tree/main/skel", "values": values}, map[string]string{
 			"README.md": "# svc\n", "svc/main.go": "package svc\n", "bin/run.sh": "#!/bin/sh\necho svc\n"},
 			"tree https://other.example/o/r/tree/main/skel"},
