@@ -9,10 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 )
 
@@ -57,11 +55,13 @@ type fakeAzure struct {
 	reqs    []recorded
 	routes  map[string]http.HandlerFunc
 	gitRoot string
+	git     http.Handler // git http-backend, for any user name with the PAT as the password
 }
 
 func newFake(t *testing.T) *fakeAzure {
 	t.Helper()
 	f := &fakeAzure{t: t, routes: map[string]http.HandlerFunc{}, gitRoot: t.TempDir()}
+	f.git = gittest.RequireAuth("https://dev.azure.com/", patPassword, gittest.Backend(f.gitRoot, ""))
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -89,7 +89,7 @@ func (f *fakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if strings.Contains(r.URL.Path, "/_git/") {
-		f.serveGit(w, r)
+		f.git.ServeHTTP(w, r)
 		return
 	}
 	if h, ok := f.routes[r.Method+" "+r.URL.EscapedPath()]; ok {
@@ -101,38 +101,19 @@ func (f *fakeAzure) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"message":"TF401019: not found","typeKey":"GitRepositoryNotFoundException"}`)
 }
 
-// serveGit is git's smart HTTP for clients that authenticate as Azure
-// accepts: any user name, the PAT as the password.
-func (f *fakeAzure) serveGit(w http.ResponseWriter, r *http.Request) {
-	if _, pw, ok := r.BasicAuth(); !ok || pw != testToken {
-		w.Header().Set("WWW-Authenticate", `Basic realm="https://dev.azure.com/"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	backend := filepath.Join(gitExecPath(f.t), "git-http-backend")
-	h := &cgi.Handler{Path: backend, Env: []string{
-		"GIT_PROJECT_ROOT=" + f.gitRoot, "GIT_HTTP_EXPORT_ALL=1",
-		"GIT_CONFIG_NOSYSTEM=1", "HOME=" + f.gitRoot,
-	}}
-	h.ServeHTTP(w, r)
-}
-
-func gitExecPath(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git is not available: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+// patPassword is Azure's rule for git credentials.
+func patPassword(r *http.Request) bool {
+	_, pw, ok := r.BasicAuth()
+	return ok && pw == testToken
 }
 
 // bareRepo creates the repository <gitRoot>/<org>/<project>/_git/<repo>
-// as Azure does when one is created, accepting pushes over HTTP.
+// as Azure does when one is created (HEAD on main), accepting pushes
+// over HTTP.
 func (f *fakeAzure) bareRepo(p string) string {
 	f.t.Helper()
-	dir := filepath.Join(f.gitRoot, filepath.FromSlash(p))
-	runGit(f.t, "", "init", "-q", "--bare", "--initial-branch=main", dir)
-	runGit(f.t, "", "--git-dir="+dir, "config", "http.receivepack", "true")
+	dir := gittest.Bare(f.t, filepath.Join(f.gitRoot, filepath.FromSlash(p)))
+	gittest.Git(f.t, "", "--git-dir="+dir, "symbolic-ref", "HEAD", "refs/heads/main")
 	return dir
 }
 
@@ -141,59 +122,20 @@ func (f *fakeAzure) bareRepo(p string) string {
 func seed(t *testing.T, bare, branch string, files map[string]string) string {
 	t.Helper()
 	wt := t.TempDir()
-	runGit(t, wt, "init", "-q", "--initial-branch="+branch)
-	writeFiles(t, wt, files)
-	runGit(t, wt, "add", "-A")
-	runGit(t, wt, "commit", "-q", "-m", "seed")
-	runGit(t, wt, "push", "-q", bare, "HEAD:refs/heads/"+branch)
-	return runGit(t, wt, "rev-parse", "HEAD")
-}
-
-func runGit(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	gittest.Git(t, wt, "init", "-q", "--initial-branch="+branch)
+	gittest.WriteFiles(t, wt, files)
+	gittest.Git(t, wt, "add", "-A")
+	gittest.Git(t, wt, "commit", "-q", "-m", "seed")
+	gittest.Git(t, wt, "push", "-q", bare, "HEAD:refs/heads/"+branch)
+	return gittest.Git(t, wt, "rev-parse", "HEAD")
 }
 
 // cloneFiles clones a bare repository's branch and returns its files
-// (without .git).
+// (without .git) and the clone.
 func cloneFiles(t *testing.T, bare, branch string) (map[string]string, string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "c")
-	runGit(t, "", "clone", "-q", "--branch", branch, bare, dir)
-	files := map[string]string{}
-	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(dir, p)
-			files[filepath.ToSlash(rel)] = string(b)
-		}
-		return nil
-	})
-	return files, dir
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := gittest.Clone(t, bare, branch)
+	return gittest.Files(t, dir), dir
 }
 
 // api returns the recorded REST requests (git's excluded).

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 )
 
 // createRoute answers Azure's create-repository call as Azure does,
@@ -27,7 +29,7 @@ func TestPublishAzure(t *testing.T) {
 	p, logs := newPlugin(t, f, baseConfig+"scaffolder: {defaultAuthor: {name: Robot, email: robot@example.com}}")
 
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"app/catalog-info.yaml": "kind: Component\n", "app/src/main.go": "package main\n", "outside.txt": "no"})
+	gittest.WriteFiles(t, ws, map[string]string{"app/catalog-info.yaml": "kind: Component\n", "app/src/main.go": "package main\n", "outside.txt": "no"})
 	res := runAction(t, actionOf(t, p, "publish:azure"), ws, map[string]any{
 		"repoUrl":       f.host() + "?organization=acme&project=My Project&repo=my-repo",
 		"sourcePath":    "app",
@@ -65,10 +67,10 @@ func TestPublishAzure(t *testing.T) {
 	if len(files) != 2 || files["catalog-info.yaml"] != "kind: Component\n" || files["src/main.go"] != "package main\n" {
 		t.Errorf("pushed files %v", files)
 	}
-	if got := runGit(t, dir, "log", "-1", "--format=%an <%ae>|%s"); got != "Robot <robot@example.com>|initial commit" {
+	if got := gittest.Git(t, dir, "log", "-1", "--format=%an <%ae>|%s"); got != "Robot <robot@example.com>|initial commit" {
 		t.Errorf("commit %q", got)
 	}
-	head := runGit(t, dir, "rev-parse", "HEAD")
+	head := gittest.Git(t, dir, "rev-parse", "HEAD")
 	want := map[string]any{
 		"remoteUrl":       "http://acme@" + f.host() + "/acme/My%20Project/_git/my-repo",
 		"repoContentsUrl": f.url() + "/acme/My%20Project/_git/my-repo",
@@ -94,7 +96,7 @@ integrations:
       credentials: [{personalAccessToken: integration-token-not-used}]
 `)
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"README.md": "hi\n"})
+	gittest.WriteFiles(t, ws, map[string]string{"README.md": "hi\n"})
 	res := runAction(t, actionOf(t, p, "publish:azure"), ws, map[string]any{
 		"repoUrl": f.host() + "?organization=other&project=proj&repo=r", "token": testToken,
 	})
@@ -108,7 +110,7 @@ integrations:
 	if len(files) != 1 || files["README.md"] != "hi\n" {
 		t.Errorf("files %v", files)
 	}
-	if got := runGit(t, dir, "log", "-1", "--format=%an <%ae>|%s"); got != "Scaffolder <scaffolder@backstage.io>|initial commit" {
+	if got := gittest.Git(t, dir, "log", "-1", "--format=%an <%ae>|%s"); got != "Scaffolder <scaffolder@backstage.io>|initial commit" {
 		t.Errorf("commit %q", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 )
 
 // TestCloneEditPushPR is the community module's golden path: clone a
@@ -19,7 +21,7 @@ func TestCloneEditPush(t *testing.T) {
 	remoteURL := "http://acme@" + f.host() + "/acme/proj/_git/app"
 
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"app/from-template.txt": "kept\n"})
+	gittest.WriteFiles(t, ws, map[string]string{"app/from-template.txt": "kept\n"})
 	res := runAction(t, actionOf(t, p, "azure:repo:clone"), ws, map[string]any{
 		"remoteUrl": remoteURL, "branch": "main", "targetPath": "app",
 	})
@@ -38,7 +40,7 @@ func TestCloneEditPush(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(ws, "app", "from-template.txt")); string(b) != "kept\n" {
 		t.Errorf("the target's own file: %q", b)
 	}
-	if got := runGit(t, filepath.Join(ws, "app"), "rev-parse", "HEAD"); got != base {
+	if got := gittest.Git(t, filepath.Join(ws, "app"), "rev-parse", "HEAD"); got != base {
 		t.Errorf("clone HEAD %s, want %s", got, base)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(ws, "app", ".git", "config"))
@@ -50,7 +52,7 @@ func TestCloneEditPush(t *testing.T) {
 		t.Errorf("the workspace holds %d entries (a temporary directory left?)", len(entries))
 	}
 
-	writeFiles(t, filepath.Join(ws, "app"), map[string]string{"README.md": "new\n", "added/file.txt": "added\n", "debug.log": "ignored"})
+	gittest.WriteFiles(t, filepath.Join(ws, "app"), map[string]string{"README.md": "new\n", "added/file.txt": "added\n", "debug.log": "ignored"})
 	os.Remove(filepath.Join(ws, "app", "gone.txt"))
 	res = runAction(t, actionOf(t, p, "azure:repo:push"), ws, map[string]any{
 		"sourcePath": "app", "branch": "feature/x", "gitAuthorName": "Ann", "gitAuthorEmail": "ann@example.com",
@@ -68,10 +70,10 @@ func TestCloneEditPush(t *testing.T) {
 			t.Errorf("pushed %s = %q, want %q", k, files[k], v)
 		}
 	}
-	if got := runGit(t, dir, "log", "-1", "--format=%P|%an <%ae>|%s"); got != base+"|Ann <ann@example.com>|Initial commit" {
+	if got := gittest.Git(t, dir, "log", "-1", "--format=%P|%an <%ae>|%s"); got != base+"|Ann <ann@example.com>|Initial commit" {
 		t.Errorf("commit %q (parent must be the cloned commit)", got)
 	}
-	if got := runGit(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/main"); got != base {
+	if got := gittest.Git(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/main"); got != base {
 		t.Errorf("main moved: %s", got)
 	}
 	noSecret(t, "logs", logs.String(), strings.Join(res.logs, "\n"))
@@ -92,7 +94,7 @@ func TestPushDefaults(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ws, ".git")); err != nil {
 		t.Fatalf("default targetPath is the workspace: %v", err)
 	}
-	writeFiles(t, ws, map[string]string{"b.txt": "b"})
+	gittest.WriteFiles(t, ws, map[string]string{"b.txt": "b"})
 	res = runAction(t, actionOf(t, p, "azure:repo:push"), ws, map[string]any{"remoteUrl": f.url() + "/acme/proj/_git/app"})
 	if res.err != nil {
 		t.Fatal(res.err)
@@ -101,7 +103,7 @@ func TestPushDefaults(t *testing.T) {
 	if len(files) != 2 || files["b.txt"] != "b" {
 		t.Errorf("files %v", files)
 	}
-	if got := runGit(t, dir, "log", "-1", "--format=%P|%an|%s"); got != base+"|Scaffolder|chore: scaffold" {
+	if got := gittest.Git(t, dir, "log", "-1", "--format=%P|%an|%s"); got != base+"|Scaffolder|chore: scaffold" {
 		t.Errorf("commit %q", got)
 	}
 }
@@ -125,7 +127,7 @@ func TestCloneRefusals(t *testing.T) {
 		{"absolute", nil, map[string]any{"remoteUrl": remote, "targetPath": outside}, "must be a relative path inside the workspace"},
 		{"through a symlink", func(ws string) { os.Symlink(outside, filepath.Join(ws, "link")) },
 			map[string]any{"remoteUrl": remote, "targetPath": "link/x"}, `targetPath "link/x"`},
-		{"conflict", func(ws string) { writeFiles(t, ws, map[string]string{"README.md": "mine"}) },
+		{"conflict", func(ws string) { gittest.WriteFiles(t, ws, map[string]string{"README.md": "mine"}) },
 			map[string]any{"remoteUrl": remote}, `targetPath "./" already holds README.md, which the clone also has`},
 		{"unknown host", nil, map[string]any{"remoteUrl": "https://evil.example.com/acme/p/_git/r"}, "No matching integration configuration for remoteUrl"},
 		{"no credentials for the organization", nil, map[string]any{"remoteUrl": f.url() + "/other/proj/_git/app"},
@@ -163,7 +165,7 @@ func TestPushRefusals(t *testing.T) {
 	f := newFake(t)
 	p, _ := newPlugin(t, f, baseConfig)
 	gitDir := func(ws, config string) {
-		writeFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": config})
+		gittest.WriteFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": config})
 	}
 	cases := []struct {
 		name  string
@@ -177,10 +179,10 @@ func TestPushRefusals(t *testing.T) {
 		{"origin elsewhere", func(ws string) { gitDir(ws, "[remote \"origin\"]\n\turl = https://evil.example.com/a/p/_git/r\n") }, map[string]any{},
 			"No matching integration configuration for the origin of sourcePath https://evil.example.com/a/p/_git/r"},
 		{"detached", func(ws string) {
-			writeFiles(t, ws, map[string]string{".git/HEAD": "0123456789abcdef0123456789abcdef01234567\n"})
+			gittest.WriteFiles(t, ws, map[string]string{".git/HEAD": "0123456789abcdef0123456789abcdef01234567\n"})
 		}, map[string]any{}, "sourcePath's HEAD is not on a branch"},
 		{"include is not followed", func(ws string) {
-			writeFiles(t, ws, map[string]string{"inc": "[remote \"origin\"]\n\turl = " + f.url() + "/acme/p/_git/r\n"})
+			gittest.WriteFiles(t, ws, map[string]string{"inc": "[remote \"origin\"]\n\turl = " + f.url() + "/acme/p/_git/r\n"})
 			gitDir(ws, "[include]\n\tpath = ../inc\n")
 		}, map[string]any{}, "sourcePath has no origin remote"},
 		{"bad branch", func(ws string) { gitDir(ws, "") }, map[string]any{"branch": "a..b"}, `invalid branch "a..b"`},

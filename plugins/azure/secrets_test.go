@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 )
 
 // TestSecretsAbsent drives every capability against an Azure DevOps that
@@ -60,7 +62,7 @@ func TestSecretsAbsent(t *testing.T) {
 	for _, r := range runs {
 		ws := t.TempDir()
 		if r.id == "azure:repo:push" {
-			writeFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": ""})
+			gittest.WriteFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": ""})
 		}
 		res := runAction(t, actionOf(t, p, r.id), ws, r.input)
 		add(res.err)
@@ -109,7 +111,7 @@ func TestTokenNotInArgv(t *testing.T) {
 		t.Fatal("want an error from the fake git")
 	}
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": ""})
+	gittest.WriteFiles(t, ws, map[string]string{".git/HEAD": "ref: refs/heads/main\n", ".git/config": ""})
 	res = runAction(t, actionOf(t, p, "azure:repo:push"), ws, map[string]any{"remoteUrl": f.url() + "/acme/p/_git/r"})
 	if res.err == nil {
 		t.Fatal("want an error from the fake git")

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 )
 
@@ -149,7 +150,7 @@ func TestPublishGithub(t *testing.T) {
 	})
 
 	// the push reached the bare repository, authenticated
-	head := runGit(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/main")
+	head := gittest.Git(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/main")
 	equal(t, "outputs", res.outputs, map[string]any{
 		"remoteUrl":       f.srv.URL + "/git/acme/new.git",
 		"repoContentsUrl": f.web("acme/new") + "/blob/main",
@@ -162,8 +163,7 @@ func TestPublishGithub(t *testing.T) {
 	for _, a := range f.gitAuth {
 		equal(t, "git Authorization", a, wantAuth)
 	}
-	clone := filepath.Join(t.TempDir(), "clone")
-	runGit(t, "", "clone", "-q", "-b", "main", bare, clone)
+	clone := gittest.Clone(t, bare, "main")
 	data, err := os.ReadFile(filepath.Join(clone, "catalog-info.yaml"))
 	if err != nil || string(data) != "kind: Component\n" {
 		t.Fatalf("pushed catalog-info.yaml = %q, %v", data, err)
@@ -171,7 +171,7 @@ func TestPublishGithub(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(clone, "src", "run.sh")); err != nil || fi.Mode()&0o100 == 0 {
 		t.Fatalf("pushed src/run.sh is not executable: %v", err)
 	}
-	equal(t, "commit", runGit(t, clone, "log", "-1", "--format=%an <%ae> %s"), "Ada <ada@example.com> first")
+	equal(t, "commit", gittest.Git(t, clone, "log", "-1", "--format=%an <%ae> %s"), "Ada <ada@example.com> first")
 	if strings.Contains(res.log(), testToken) {
 		t.Error("the token is in the log")
 	}
@@ -196,7 +196,7 @@ func TestPublishGithubForUser(t *testing.T) {
 		"allow_rebase_merge": true, "allow_auto_merge": false,
 		"squash_merge_commit_title": "COMMIT_OR_PR_TITLE", "squash_merge_commit_message": "COMMIT_MESSAGES",
 	})
-	head := runGit(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/master")
+	head := gittest.Git(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/master")
 	equal(t, "outputs", res.outputs, map[string]any{
 		"remoteUrl": f.srv.URL + "/git/jane/tool.git", "repoContentsUrl": f.web("jane/tool") + "/blob/master", "commitHash": head,
 	})
@@ -229,7 +229,7 @@ func TestRepoCreateAndPush(t *testing.T) {
 	if res.err != nil {
 		t.Fatalf("%v\n%s", res.err, res.log())
 	}
-	head := runGit(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/trunk")
+	head := gittest.Git(t, "", "--git-dir="+bare, "rev-parse", "refs/heads/trunk")
 	equal(t, "push outputs", res.outputs, map[string]any{
 		"remoteUrl": f2.srv.URL + "/git/acme/existing.git", "repoContentsUrl": f2.web("acme/existing") + "/blob/trunk", "commitHash": head,
 	})

@@ -7,10 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 )
 
 // The tests run the plugin against fakeGitHub: one server playing
@@ -57,22 +55,17 @@ type fakeGitHub struct {
 func newFake(t *testing.T) *fakeGitHub {
 	t.Helper()
 	f := &fakeGitHub{t: t, routes: map[string]http.HandlerFunc{}, gitRoot: t.TempDir()}
-	backend := &cgi.Handler{
-		Path: gitHTTPBackend(t),
-		Root: "/git",
-		Env:  []string{"GIT_PROJECT_ROOT=" + f.gitRoot, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + f.gitRoot},
-	}
+	gittest.SkipWithoutGit(t)
+	// Any credentials will do for git: the publish tests check which ones
+	// the plugin sent through gitAuth.
+	git := gittest.RequireAuth("git", func(r *http.Request) bool { return r.Header.Get("Authorization") != "" },
+		gittest.Backend(f.gitRoot, "/git"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/git/", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.gitAuth = append(f.gitAuth, r.Header.Get("Authorization"))
 		f.mu.Unlock()
-		if r.Header.Get("Authorization") == "" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "auth required", http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, r)
+		git.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/api/v3/", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -92,18 +85,6 @@ func newFake(t *testing.T) *fakeGitHub {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
-}
-
-func gitHTTPBackend(t *testing.T) string {
-	out, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git is not available: %v", err)
-	}
-	p := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("git-http-backend is not available: %v", err)
-	}
-	return p
 }
 
 // host is the integration host: 127.0.0.1:<port>.
@@ -176,24 +157,7 @@ func (f *fakeGitHub) find(t *testing.T, method, path string) recorded {
 // bare creates a bare repository <gitRoot>/<slug>.git that accepts pushes.
 func (f *fakeGitHub) bare(t *testing.T, slug string) string {
 	t.Helper()
-	dir := filepath.Join(f.gitRoot, filepath.FromSlash(slug)+".git")
-	runGit(t, "", "init", "-q", "--bare", dir)
-	runGit(t, "", "--git-dir="+dir, "config", "http.receivepack", "true")
-	return dir
-}
-
-func runGit(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	home := t.TempDir()
-	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull,
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com"}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gittest.Bare(t, filepath.Join(f.gitRoot, filepath.FromSlash(slug)+".git"))
 }
 
 // testEnv builds a plugin from a config document.

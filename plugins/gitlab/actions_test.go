@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 	"github.com/greenroom-dev/greenroom/scaffolder/action"
 )
 
@@ -44,23 +45,6 @@ func runAction(t *testing.T, a action.Action, workspace string, input map[string
 	}
 	res.err = action.Run(a, c)
 	return res
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(p, ".sh") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(full, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func TestNoDryRunButEnsureExists(t *testing.T) {
@@ -110,7 +94,7 @@ func TestPublishGitlab(t *testing.T) {
 	p, logs := newPlugin(t, f, baseConfig+"scaffolder: {defaultAuthor: {name: Robot, email: robot@example.com}}")
 
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"app/catalog-info.yaml": "kind: Component\n", "app/run.sh": "#!/bin/sh\n", "outside.txt": "no"})
+	gittest.WriteFiles(t, ws, map[string]string{"app/catalog-info.yaml": "kind: Component\n", "app/run.sh": "#!/bin/sh\n", "outside.txt": "no"})
 	res := runAction(t, actionOf(t, p, "publish:gitlab"), ws, map[string]any{
 		"repoUrl":       f.host() + "?owner=group/sub&repo=my-repo",
 		"sourcePath":    "app",
@@ -162,9 +146,8 @@ func TestPublishGitlab(t *testing.T) {
 	}
 
 	// what was pushed, seen by a clone
-	clone := filepath.Join(t.TempDir(), "clone")
-	runGit(t, "", "clone", "-q", "--branch", "main", filepath.Join(f.gitRoot, "group/sub/my-repo.git"), clone)
-	if head := runGit(t, clone, "rev-parse", "HEAD"); head != hash {
+	clone := gittest.Clone(t, filepath.Join(f.gitRoot, "group/sub/my-repo.git"), "main")
+	if head := gittest.Git(t, clone, "rev-parse", "HEAD"); head != hash {
 		t.Errorf("HEAD %s, commitHash %s", head, hash)
 	}
 	if b, err := os.ReadFile(filepath.Join(clone, "catalog-info.yaml")); err != nil || string(b) != "kind: Component\n" {
@@ -173,10 +156,10 @@ func TestPublishGitlab(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(clone, "outside.txt")); err == nil {
 		t.Error("only sourcePath is published")
 	}
-	if got := runGit(t, clone, "log", "-1", "--format=%an <%ae> %s"); got != "Robot <robot@example.com> initial commit" {
+	if got := gittest.Git(t, clone, "log", "-1", "--format=%an <%ae> %s"); got != "Robot <robot@example.com> initial commit" {
 		t.Errorf("commit %q", got)
 	}
-	if mode := runGit(t, clone, "ls-files", "-s", "run.sh"); !strings.HasPrefix(mode, "100755") {
+	if mode := gittest.Git(t, clone, "ls-files", "-s", "run.sh"); !strings.HasPrefix(mode, "100755") {
 		t.Errorf("run.sh mode %q", mode)
 	}
 	noSecret(t, "logs", logs.String(), strings.Join(res.logs, "\n"))
@@ -254,7 +237,7 @@ func TestMergeRequest(t *testing.T) {
 	p, logs := newPlugin(t, f, baseConfig)
 
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"out/same.yaml": "same\n", "out/changed.yaml": "new\n", "out/new.sh": "#!/bin/sh\n", "out/.git/HEAD": "x"})
+	gittest.WriteFiles(t, ws, map[string]string{"out/same.yaml": "same\n", "out/changed.yaml": "new\n", "out/new.sh": "#!/bin/sh\n", "out/.git/HEAD": "x"})
 	res := runAction(t, actionOf(t, p, "publish:gitlab:merge-request"), ws, map[string]any{
 		"repoUrl":            f.host() + "?owner=group&repo=proj",
 		"title":              "Add service",
@@ -323,7 +306,7 @@ func TestMergeRequestExistingBranch(t *testing.T) {
 	f.json("GET "+pr+"/merge_requests", 200, []map[string]any{{"web_url": f.url() + "/g/p/-/merge_requests/1"}})
 	p, _ := newPlugin(t, f, baseConfig)
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"a.txt": "a"})
+	gittest.WriteFiles(t, ws, map[string]string{"a.txt": "a"})
 	res := runAction(t, actionOf(t, p, "publish:gitlab:merge-request"), ws, map[string]any{
 		"repoUrl": f.host() + "?project=42", "title": "t", "branchName": "feature", "targetBranchName": "main", "commitAction": "create",
 	})
@@ -345,7 +328,7 @@ func TestRepoPush(t *testing.T) {
 	f.json("POST "+pr+"/repository/commits", 201, map[string]any{"id": "c0ffee"})
 	p, _ := newPlugin(t, f, baseConfig)
 	ws := t.TempDir()
-	writeFiles(t, ws, map[string]string{"docs/a.md": "# A"})
+	gittest.WriteFiles(t, ws, map[string]string{"docs/a.md": "# A"})
 	res := runAction(t, actionOf(t, p, "gitlab:repo:push"), ws, map[string]any{
 		"repoUrl": f.host() + "?owner=group&repo=proj", "branchName": "release/1", "commitMessage": "docs",
 		"sourcePath": "docs", "targetPath": "handbook", "commitAction": "update",

@@ -8,10 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/greenroom-dev/greenroom/catalog"
 	"github.com/greenroom-dev/greenroom/plugins"
+	"github.com/greenroom-dev/greenroom/plugins/gittest"
 )
 
 // testToken is the integration token of every test; no error, log line
@@ -48,11 +46,13 @@ type fakeGitLab struct {
 	reqs    []recorded
 	routes  map[string]http.HandlerFunc
 	gitRoot string
+	git     http.Handler // git http-backend, for oauth2 and the token
 }
 
 func newFake(t *testing.T) *fakeGitLab {
 	t.Helper()
 	f := &fakeGitLab{t: t, routes: map[string]http.HandlerFunc{}, gitRoot: t.TempDir()}
+	f.git = gittest.RequireAuth("GitLab", oauth2Token, gittest.Backend(f.gitRoot, ""))
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -83,7 +83,7 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if strings.Contains(r.URL.Path, ".git/") {
-		f.serveGit(w, r)
+		f.git.ServeHTTP(w, r)
 		return
 	}
 	if h, ok := f.routes[r.Method+" "+r.URL.EscapedPath()]; ok {
@@ -95,53 +95,17 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"message":"404 Not Found"}`)
 }
 
-// serveGit is git's smart HTTP, for clients that authenticate as GitLab
-// wants a push to: oauth2 and the token.
-func (f *fakeGitLab) serveGit(w http.ResponseWriter, r *http.Request) {
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("oauth2:"+testToken))
-	if r.Header.Get("Authorization") != want {
-		w.Header().Set("WWW-Authenticate", `Basic realm="GitLab"`)
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
-		return
-	}
-	backend := filepath.Join(gitExecPath(f.t), "git-http-backend")
-	h := &cgi.Handler{Path: backend, Env: []string{
-		"GIT_PROJECT_ROOT=" + f.gitRoot, "GIT_HTTP_EXPORT_ALL=1",
-		"GIT_CONFIG_NOSYSTEM=1", "HOME=" + f.gitRoot,
-	}}
-	h.ServeHTTP(w, r)
-}
-
-func gitExecPath(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git is not available: %v", err)
-	}
-	return strings.TrimSpace(string(out))
+// oauth2Token is GitLab's rule for git credentials on a push: the user
+// oauth2 and the token as the password.
+func oauth2Token(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "Basic "+base64.StdEncoding.EncodeToString([]byte("oauth2:"+testToken))
 }
 
 // bareRepo creates <gitRoot>/<p>.git as GitLab does when a project is
 // created, accepting pushes over HTTP.
 func (f *fakeGitLab) bareRepo(p string) string {
 	f.t.Helper()
-	dir := filepath.Join(f.gitRoot, filepath.FromSlash(p)+".git")
-	runGit(f.t, "", "init", "-q", "--bare", dir)
-	runGit(f.t, "", "--git-dir="+dir, "config", "http.receivepack", "true")
-	return dir
-}
-
-func runGit(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gittest.Bare(f.t, filepath.Join(f.gitRoot, filepath.FromSlash(p)+".git"))
 }
 
 // requests returns the recorded API requests (git's excluded).
