@@ -90,7 +90,7 @@ func TestFetchRemote(t *testing.T) {
 		},
 		trees: map[string]map[string]remoteFile{
 			"https://git.example/o/r/blob/main/templates/svc/skeleton": skeletonTree,
-			"https://git.example/o/r/blob/main/skeletons/base":            {"base.txt": {data: "base ${{ values.name }}"}},
+			"https://git.example/o/r/blob/main/skeletons/base":         {"base.txt": {data: "base ${{ values.name }}"}},
 			"https://other.example/o/r/tree/main/skel":                 skeletonTree,
 		},
 	}
