@@ -69,14 +69,19 @@ func peekLocation(r *http.Request) (string, bool) {
 	return typ + ":" + target, true
 }
 
+// maxPeekBytes bounds what an audit peek holds in memory; a larger body
+// is left to the handler's limit (and its field goes unrecorded).
+const maxPeekBytes = 1 << 20
+
 // PeekJSONField reads one string field of a JSON request body, leaving the
 // body for the handler (for audit meta; never for secrets).
 func PeekJSONField(r *http.Request, name string) (string, bool) {
 	if r.Body == nil {
 		return "", false
 	}
-	data, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	// Bounded: the handler's own body limit is applied after this peek.
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxPeekBytes))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), r.Body))
 	if err != nil {
 		return "", false
 	}

@@ -133,6 +133,13 @@ func (s *Server) postAnalyzeLocation(w http.ResponseWriter, r *http.Request) err
 	if body.Location == nil || body.Location.Type == "" || body.Location.Target == "" {
 		return inputErr("Malformed request: location with type and target is required")
 	}
+	// Analyzing reads the target (a git location is cloned): vetted as a
+	// registration is.
+	if s.CheckLocation != nil {
+		if err := s.CheckLocation(r.Context(), catalog.LocationSpec{Type: body.Location.Type, Target: body.Location.Target}); err != nil {
+			return notAllowed("%s", err.Error())
+		}
+	}
 	filename := "catalog-info.yaml"
 	if body.CatalogFilename != nil && *body.CatalogFilename != "" {
 		filename = *body.CatalogFilename
